@@ -2,6 +2,7 @@
  * `systemd-run --wait`. Exit status: the command's, 128+N for signal N,
  * 125 when slicectl or the sandbox setup failed, 126/127 when the command
  * cannot be executed / is not found. */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <sched.h>
@@ -329,6 +330,34 @@ static void install_forwarding(int tty)
         }
 }
 
+/* A `slicectl run` killed with SIGKILL cannot remove its cgroup. The next
+ * run removes such leftovers: run-<pid> whose pid is gone. rmdir refuses a
+ * cgroup that still has processes, so a live slice is never touched. */
+static void sweep_stale_runs(const struct sb_cgroup_sys *sys)
+{
+        for (unsigned h = 0; h < sys->n_hier; h++) {
+                char dir[PATH_MAX];
+                snprintf(dir, sizeof dir, "%s/%s%s%s", sys->fsroot, sys->hier[h].dir,
+                         sys->hier[h].dir[0] ? "/" : "", sys->base);
+                DIR *d = opendir(dir);
+                if (!d)
+                        continue;
+                struct dirent *e;
+                while ((e = readdir(d))) {
+                        char *end;
+                        if (strncmp(e->d_name, "run-", 4))
+                                continue;
+                        long pid = strtol(e->d_name + 4, &end, 10);
+                        if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno != ESRCH)
+                                continue;
+                        char path[PATH_MAX + 300];
+                        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+                        rmdir(path);
+                }
+                closedir(d);
+        }
+}
+
 static int setup_cgroup(struct run_opts *o, struct sb_cgroup **cg)
 {
         /* Only when a limit is asked for: without one the slice needs no
@@ -345,6 +374,7 @@ static int setup_cgroup(struct run_opts *o, struct sb_cgroup **cg)
             sb_cgroup_create(&sys, name, &o->lim, cg, &err) < 0) {
                 return run_error("resource limits need a cgroup: %s", err.msg);
         }
+        sweep_stale_runs(&sys);
         o->spec.cgroup = *cg;
         return 0;
 }

@@ -38,10 +38,6 @@
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
 #endif
 
-/* Granted fds are first moved above this, so laying them out at 3.. cannot
- * overwrite one not yet moved. */
-#define FD_SHUFFLE_BASE 512
-
 extern char **environ;
 
 void sb_report(int fd, enum sb_msg_type type, enum sb_step step, int err, const char *fmt,
@@ -121,7 +117,9 @@ static int layout_fds(const struct sb_spec *spec, int exec_wr, char *msg, size_t
         int moved[n ? n : 1];
         for (size_t i = 0; i < n; i++) {
                 int src = i < spec->n_fds ? spec->fds[i].fd : spec->parent_fd;
-                moved[i] = fcntl(src, F_DUPFD_CLOEXEC, FD_SHUFFLE_BASE);
+                /* above the target range 3..3+n-1: placing one cannot
+                 * overwrite another not yet placed */
+                moved[i] = fcntl(src, F_DUPFD_CLOEXEC, 3 + (int)n);
                 if (moved[i] < 0)
                         return snprintf(msg, len, "duplicate granted fd %d", src), -1;
         }
@@ -227,6 +225,16 @@ static _Noreturn void command_main(struct sb_child_ctx *ctx, int exec_wr)
         if (layout_fds(spec, exec_wr, msg, sizeof msg) < 0)
                 goto fail;
         fill_listen_pid(ctx);
+        /* The fd quota, once the granted fds are in place (laying them out
+         * may need numbers above a small quota; those close at exec). */
+        step = SB_STEP_RLIMITS;
+        uint64_t files = spec->files ? spec->files : SB_DEFAULT_FILES;
+        struct rlimit nofile = { files, files };
+        STEP(ctx, SB_STEP_RLIMITS, "RLIMIT_NOFILE %llu", (unsigned long long)files);
+        if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
+                snprintf(msg, sizeof msg, "setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)files);
+                goto fail;
+        }
         step = SB_STEP_CHDIR;
         if (chdir(spec->cwd ? spec->cwd : "/") < 0) {
                 snprintf(msg, sizeof msg, "chdir `%s`", spec->cwd ? spec->cwd : "/");
@@ -400,12 +408,8 @@ _Noreturn void sb_reaper_main(struct sb_child_ctx *ctx)
                 if (loopback_up() < 0)
                         die(rep, SB_STEP_LOOPBACK, errno, "bring up `lo`");
         }
-        uint64_t files = spec->files ? spec->files : SB_DEFAULT_FILES;
-        STEP(ctx, SB_STEP_RLIMITS, "RLIMIT_NOFILE %llu, RLIMIT_CORE 0",
-             (unsigned long long)files);
-        struct rlimit nofile = { files, files }, nocore = { 0, 0 };
-        if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
-                die(rep, SB_STEP_RLIMITS, errno, "setrlimit(RLIMIT_NOFILE)");
+        STEP(ctx, SB_STEP_RLIMITS, "RLIMIT_CORE 0");
+        struct rlimit nocore = { 0, 0 };
         /* Core dumps would write the slice's memory where it cannot see. */
         if (setrlimit(RLIMIT_CORE, &nocore) < 0)
                 die(rep, SB_STEP_RLIMITS, errno, "setrlimit(RLIMIT_CORE)");

@@ -1,0 +1,142 @@
+/* Exec health probes: a command run inside the slice (its namespaces,
+ * cgroup, uid, no capabilities, seccomp) every interval; exit 0 is healthy.
+ * `failures` consecutive failures (or timeouts) make the slice unhealthy,
+ * which restarts it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "supervisor/supervisor.h"
+
+enum { SV_WATCH_PROBE_KIND = 4 };
+
+static void probe_done(struct sv_slice *s, int ok, const char *why);
+
+static void probe_exit_cb(uv_poll_t *h, int status, int events)
+{
+        (void)status;
+        (void)events;
+        struct sv_watch *w = h->data;
+        struct sv_slice *s = w->slice;
+        if (!s)
+                return;
+        struct sb_exit ex;
+        struct sl_error err;
+        struct sb_slice p = s->probe;
+        p.pidfd = dup(w->fd);
+        p.report_fd = -1;
+        int r = p.pidfd >= 0 ? sb_wait(&p, &ex, &err) : -1;
+        sv_watch_stop(&s->probewatch);
+        char why[64];
+        if (r < 0) {
+                probe_done(s, 0, "could not be waited for");
+        } else if (uv_now(s->sv->loop) >= s->probe_deadline_ms) {
+                probe_done(s, 0, "timed out");
+        } else if (ex.kind == SB_EXIT_CODE && ex.code == 0) {
+                probe_done(s, 1, NULL);
+        } else {
+                if (ex.kind == SB_EXIT_CODE)
+                        snprintf(why, sizeof why, "exited %d", ex.code);
+                else
+                        snprintf(why, sizeof why, "killed by signal %d", ex.signal);
+                probe_done(s, 0, why);
+        }
+}
+
+static void probe_tick(uv_timer_t *t);
+
+static void probe_start(struct sv_slice *s)
+{
+        const struct sv_health *h = &s->spec->health;
+        if (!s->running) /* the slice ended in between: its exit is handled elsewhere */
+                return;
+        char *env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                        "HOME=/tmp", NULL };
+        struct sb_exec_spec x;
+        memset(&x, 0, sizeof x);
+        x.argv = h->exec;
+        x.env = env;
+        x.profile = s->spec->profile;
+        x.uid = s->uid;
+        x.gid = s->gid;
+        x.userns = !s->sv->root;
+        x.cgroup = s->proc_cg;
+        x.stdio[0] = x.stdio[1] = x.stdio[2] = -1;
+        struct sb_slice running = s->proc;
+        running.pidfd = s->pidwatch ? s->pidwatch->fd : -1;
+        struct sl_error err;
+        if (running.pidfd < 0 || sb_exec_in(&running, &x, &s->probe, &err) < 0) {
+                probe_done(s, 0, running.pidfd < 0 ? "slice not running" : err.msg);
+                return;
+        }
+        s->probe_deadline_ms = uv_now(s->sv->loop) + h->timeout_ms;
+        s->probewatch = sv_watch_start(s, s->probe.pidfd, SV_WATCH_PROBE_KIND, 0, probe_exit_cb);
+        if (!s->probewatch) {
+                sb_signal(&s->probe, SIGKILL, NULL);
+                struct sb_exit ex;
+                sb_wait(&s->probe, &ex, NULL);
+                probe_done(s, 0, "cannot watch the probe");
+                return;
+        }
+        /* the timer doubles as the timeout while the probe runs */
+        uv_timer_start(&s->health_timer, probe_tick, h->timeout_ms, 0);
+}
+
+static void probe_tick(uv_timer_t *t)
+{
+        struct sv_slice *s = t->data;
+        if (s->probewatch) { /* still running at its deadline: kill it */
+                if (syscall(SYS_pidfd_send_signal, s->probewatch->fd, SIGKILL, NULL, 0) < 0 &&
+                    errno != ESRCH)
+                        sv_log(s->sv, 4, "%s: kill health probe: %s", s->path, strerror(errno));
+                return; /* its exit arrives through probe_exit_cb */
+        }
+        probe_start(s);
+}
+
+static void probe_done(struct sv_slice *s, int ok, const char *why)
+{
+        const struct sv_health *h = &s->spec->health;
+        if (ok) {
+                s->health_failures = 0;
+                if (s->state == SV_ST_RUNNING)
+                        sv_slice_event(s, SV_EV_HEALTHY);
+        } else {
+                s->health_failures++;
+                sv_log(s->sv, 4, "%s: health check failed (%u/%u): %s", s->path,
+                       s->health_failures, h->failure_threshold, why);
+                if (s->health_failures >= h->failure_threshold) {
+                        sv_slice_event(s, SV_EV_UNHEALTHY);
+                        return;
+                }
+        }
+        if (s->state == SV_ST_RUNNING || s->state == SV_ST_READY)
+                uv_timer_start(&s->health_timer, probe_tick, h->interval_ms, 0);
+}
+
+void sv_health_arm(struct sv_slice *s)
+{
+        const struct sv_health *h = &s->spec->health;
+        s->health_failures = 0;
+        uint64_t first = h->start_period_ms ? h->start_period_ms : 0;
+        uv_timer_start(&s->health_timer, probe_tick, first, 0);
+}
+
+void sv_health_disarm(struct sv_slice *s)
+{
+        uv_timer_stop(&s->health_timer);
+        if (s->probewatch) {
+                syscall(SYS_pidfd_send_signal, s->probewatch->fd, SIGKILL, NULL, 0);
+                /* reap it so no zombie is left behind */
+                struct sb_slice p = s->probe;
+                p.pidfd = dup(s->probewatch->fd);
+                p.report_fd = -1;
+                struct sb_exit ex;
+                if (p.pidfd >= 0)
+                        sb_wait(&p, &ex, NULL);
+                sv_watch_stop(&s->probewatch);
+        }
+}
