@@ -320,6 +320,59 @@ static _Noreturn void reaper_loop(struct sb_child_ctx *ctx, pid_t cmd)
         }
 }
 
+/* The namespaces are final: hand the caller an fd of each, so it can enter
+ * the slice later (exec probes) without a ptrace-mode check on this process,
+ * which is not dumpable. Best effort: a caller that gets none cannot run
+ * probes, and says so then. */
+static void send_namespaces(const struct sb_child_ctx *ctx)
+{
+        static const char *const names[SB_NS__COUNT] = {
+                [SB_NS_USER] = "user", [SB_NS_MNT] = "mnt",   [SB_NS_PID] = "pid",
+                [SB_NS_NET] = "net",   [SB_NS_IPC] = "ipc",   [SB_NS_UTS] = "uts",
+                [SB_NS_CGROUP] = "cgroup",
+        };
+        int fds[SB_NS__COUNT];
+        size_t n = 0;
+        uint32_t mask = 0;
+        for (int i = 0; i < SB_NS__COUNT; i++) {
+                if ((i == SB_NS_USER && !ctx->use_userns) ||
+                    (i == SB_NS_NET && ctx->spec->net != SB_NET_NONE))
+                        continue;
+                char path[32];
+                snprintf(path, sizeof path, "/proc/self/ns/%s", names[i]);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+                if (fd < 0)
+                        continue;
+                fds[n++] = fd;
+                mask |= 1u << i;
+        }
+        struct sb_msg m;
+        memset(&m, 0, sizeof m);
+        m.type = SB_MSG_NSFDS;
+        m.status = (int32_t)mask;
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * SB_NS__COUNT)];
+                struct cmsghdr align;
+        } ctl;
+        struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        if (n) {
+                mh.msg_control = ctl.buf;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+        }
+        ssize_t w;
+        do
+                w = sendmsg(ctx->report_wr, &mh, MSG_NOSIGNAL);
+        while (w < 0 && errno == EINTR);
+        for (size_t i = 0; i < n; i++)
+                close(fds[i]);
+}
+
 /* The reaper is a copy of its caller, argv included: /proc/1/cmdline in
  * the slice would show the caller's command line (host paths, and whatever
  * secrets an operator typed). Blank the argument area in place (its bounds
@@ -408,6 +461,7 @@ _Noreturn void sb_reaper_main(struct sb_child_ctx *ctx)
                 if (loopback_up() < 0)
                         die(rep, SB_STEP_LOOPBACK, errno, "bring up `lo`");
         }
+        send_namespaces(ctx);
         STEP(ctx, SB_STEP_RLIMITS, "RLIMIT_CORE 0");
         struct rlimit nocore = { 0, 0 };
         /* Core dumps would write the slice's memory where it cannot see. */

@@ -87,12 +87,23 @@ static _Noreturn void probe_helper(const struct sb_slice *slice, const struct sb
                 if (fd < 0 || (fd != i && dup2(fd, i) < 0))
                         probe_fail("stdio");
         }
-        /* Join every namespace of the slice at once. The mount namespace
-         * resets root and cwd to the slice's root; pid applies to children. */
-        int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS |
-                    CLONE_NEWCGROUP | (x->userns ? CLONE_NEWUSER : 0);
-        if (setns(slice->pidfd, flags) < 0)
-                probe_fail("setns into the slice");
+        /* Join the slice's namespaces through the fds its reaper sent: the
+         * user namespace first (it grants the capabilities the others need),
+         * the mount namespace resets root and cwd to the slice's root, and
+         * pid applies to children. */
+        static const int types[SB_NS__COUNT] = {
+                [SB_NS_USER] = CLONE_NEWUSER, [SB_NS_MNT] = CLONE_NEWNS,
+                [SB_NS_PID] = CLONE_NEWPID,   [SB_NS_NET] = CLONE_NEWNET,
+                [SB_NS_IPC] = CLONE_NEWIPC,   [SB_NS_UTS] = CLONE_NEWUTS,
+                [SB_NS_CGROUP] = CLONE_NEWCGROUP,
+        };
+        if (slice->ns_fds[SB_NS_MNT] < 0 || slice->ns_fds[SB_NS_PID] < 0) {
+                errno = ENOENT;
+                probe_fail("the slice's namespaces are not known");
+        }
+        for (int i = 0; i < SB_NS__COUNT; i++)
+                if (slice->ns_fds[i] >= 0 && setns(slice->ns_fds[i], types[i]) < 0)
+                        probe_fail("setns into the slice");
         pid_t pid = fork();
         if (pid < 0)
                 probe_fail("fork");
@@ -110,6 +121,8 @@ int sb_exec_in(const struct sb_slice *slice, const struct sb_exec_spec *x, struc
 {
         memset(out, 0, sizeof *out);
         out->pidfd = out->report_fd = -1;
+        for (int i = 0; i < SB_NS__COUNT; i++)
+                out->ns_fds[i] = -1;
         if (!x->argv || !x->argv[0])
                 return sl_error_set(err, EINVAL, "exec in slice: no command");
         struct sb_seccomp_prog prog;

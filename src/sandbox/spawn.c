@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -155,13 +156,72 @@ static int write_id_maps(pid_t pid, const struct sb_spec *spec, struct sl_error 
         return sl_write_file_at(AT_FDCWD, path, map, err);
 }
 
-static int read_msg(int fd, struct sb_msg *m)
+/* One message from the slice; fds it carries (only SB_MSG_NSFDS may) land
+ * in fds/nfds, any others are closed. */
+static int recv_msg(int fd, struct sb_msg *m, int *fds, size_t *nfds)
 {
+        union {
+                char buf[CMSG_SPACE(sizeof(int) * SB_NS__COUNT)];
+                struct cmsghdr align;
+        } ctl;
+        struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
+                             .msg_controllen = sizeof ctl.buf };
         ssize_t n;
         do
-                n = read(fd, m, sizeof *m);
+                n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
         while (n < 0 && errno == EINTR);
-        return n == (ssize_t)sizeof *m ? 1 : n == 0 ? 0 : -1;
+        size_t got = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
+                if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
+                        continue;
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                int *in = (int *)CMSG_DATA(c);
+                for (size_t i = 0; i < k; i++) {
+                        if (fds && got < SB_NS__COUNT)
+                                fds[got++] = in[i];
+                        else
+                                close(in[i]);
+                }
+        }
+        if (nfds)
+                *nfds = got;
+        else
+                for (size_t i = 0; i < got; i++)
+                        close(fds[i]);
+        if (n != (ssize_t)sizeof *m || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+                for (size_t i = 0; nfds && i < got; i++)
+                        close(fds[i]);
+                if (nfds)
+                        *nfds = 0;
+                return n == 0 ? 0 : -1;
+        }
+        return 1;
+}
+
+static int read_msg(int fd, struct sb_msg *m)
+{
+        return recv_msg(fd, m, NULL, NULL);
+}
+
+static void close_ns(struct sb_slice *s)
+{
+        for (int i = 0; i < SB_NS__COUNT; i++) {
+                if (s->ns_fds[i] >= 0)
+                        close(s->ns_fds[i]);
+                s->ns_fds[i] = -1;
+        }
+}
+
+static void take_ns(struct sb_slice *s, uint32_t mask, const int *fds, size_t nfds)
+{
+        size_t k = 0;
+        close_ns(s);
+        for (int i = 0; i < SB_NS__COUNT; i++)
+                if (mask & (1u << i))
+                        s->ns_fds[i] = k < nfds ? fds[k++] : -1;
+        while (k < nfds)
+                close(fds[k++]);
 }
 
 static int reap_now(pid_t pid, int pidfd, int *status)
@@ -186,10 +246,18 @@ static int await_start(const struct sb_spec *spec, struct sb_slice *s, int *exec
 {
         struct sb_msg m;
         for (;;) {
-                int r = read_msg(s->report_fd, &m);
+                int fds[SB_NS__COUNT];
+                size_t nfds = 0;
+                int r = recv_msg(s->report_fd, &m, fds, &nfds);
                 if (r <= 0)
                         break;
                 m.detail[sizeof m.detail - 1] = '\0';
+                if (m.type == SB_MSG_NSFDS) {
+                        take_ns(s, (uint32_t)m.status, fds, nfds);
+                        continue;
+                }
+                for (size_t i = 0; i < nfds; i++)
+                        close(fds[i]);
                 switch (m.type) {
                 case SB_MSG_STEP:
                         log_line(spec, "[%s] %s", sb_step_name(m.step), m.detail);
@@ -242,6 +310,8 @@ int sb_spawn(const struct sb_spec *spec, struct sb_slice *out, int *exec_failed,
         memset(&ctx, 0, sizeof ctx);
         memset(out, 0, sizeof *out);
         out->pidfd = out->report_fd = -1;
+        for (int i = 0; i < SB_NS__COUNT; i++)
+                out->ns_fds[i] = -1;
         if (exec_failed)
                 *exec_failed = 0;
 
@@ -263,9 +333,10 @@ int sb_spawn(const struct sb_spec *spec, struct sb_slice *out, int *exec_failed,
 
         _cleanup_close_ int rep_rd = -1, rep_wr = -1, sync_rd = -1, sync_wr = -1;
         int p[2];
-        if (pipe2(p, O_CLOEXEC) < 0) {
+        /* a socket, not a pipe: the reaper sends its namespace fds over it */
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) < 0) {
                 free_ctx(&ctx, &eb);
-                return sl_error_errno(err, "pipe2");
+                return sl_error_errno(err, "socketpair");
         }
         rep_rd = p[0], rep_wr = p[1];
         if (pipe2(p, O_CLOEXEC) < 0) {
@@ -342,6 +413,7 @@ int sb_spawn(const struct sb_spec *spec, struct sb_slice *out, int *exec_failed,
                 close(out->pidfd);
                 close(out->report_fd);
                 out->pidfd = out->report_fd = -1;
+                close_ns(out);
                 return -1;
         }
         return 0;
@@ -373,6 +445,7 @@ int sb_wait(struct sb_slice *s, struct sb_exit *ex, struct sl_error *err)
                 close(s->report_fd);
         close(s->pidfd);
         s->report_fd = s->pidfd = -1;
+        close_ns(s);
         if (r < 0)
                 return sl_error_set(err, e, "wait for slice pid %d", (int)s->pid);
         memset(ex, 0, sizeof *ex);

@@ -97,11 +97,18 @@ struct sb_spec {
 #define SB_DEFAULT_FILES 1024           /* glibc's soft default for RLIMIT_NOFILE */
 #define SB_DEFAULT_TMP_SIZE (64ull << 20) /* /tmp tmpfs; counted in the memory cgroup */
 
+/* The namespaces of a running slice, held open by fd (sent by the reaper
+ * once they are final). They let sb_exec_in enter the slice without a
+ * ptrace-style access check on the reaper, which is not dumpable. */
+enum sb_ns { SB_NS_USER = 0, SB_NS_MNT, SB_NS_PID, SB_NS_NET, SB_NS_IPC, SB_NS_UTS,
+             SB_NS_CGROUP, SB_NS__COUNT };
+
 struct sb_slice {
         pid_t pid;       /* reaper (pid 1 inside), in the caller's pid namespace */
         int pidfd;       /* of the reaper */
         int report_fd;   /* reaper -> caller messages (exit status) */
         pid_t inner_pid; /* the command's pid inside the slice */
+        int ns_fds[SB_NS__COUNT]; /* -1 where the slice shares the caller's */
 };
 
 enum sb_exit_kind { SB_EXIT_CODE = 0, SB_EXIT_SIGNAL };

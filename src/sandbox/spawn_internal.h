@@ -12,13 +12,14 @@
 
 /* Messages from the reaper/command to the caller. Smaller than PIPE_BUF, so
  * each write() is atomic even with two writers on one pipe. */
-enum sb_msg_type { SB_MSG_STEP = 1, SB_MSG_ERROR, SB_MSG_STARTED, SB_MSG_EXIT };
+enum sb_msg_type { SB_MSG_STEP = 1, SB_MSG_ERROR, SB_MSG_STARTED, SB_MSG_EXIT, SB_MSG_NSFDS };
 #define SB_MSG_DETAIL_MAX 300
 struct sb_msg {
         uint32_t type;
         uint32_t step;
         int32_t err;    /* errno for SB_MSG_ERROR */
-        int32_t status; /* wait status for SB_MSG_EXIT */
+        int32_t status; /* wait status for SB_MSG_EXIT; SB_MSG_NSFDS: bit per enum
+                           sb_ns sent, the fds in that order */
         int32_t pid;    /* command pid inside, for SB_MSG_STARTED */
         char detail[SB_MSG_DETAIL_MAX];
 };

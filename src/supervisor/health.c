@@ -4,6 +4,7 @@
  * which restarts it. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -14,6 +15,31 @@
 enum { SV_WATCH_PROBE_KIND = 4 };
 
 static void probe_done(struct sv_slice *s, int ok, const char *why);
+
+/* What a probe printed (stdout and stderr share a pipe): its last line is
+ * the reason given when it fails, as docker and kubectl show it. */
+#define SV_PROBE_OUTPUT_MAX 256
+
+static void probe_output(struct sv_slice *s, char *buf, size_t cap)
+{
+        buf[0] = '\0';
+        if (s->probe_out < 0)
+                return;
+        char tmp[4096];
+        ssize_t n = read(s->probe_out, tmp, sizeof tmp - 1);
+        close(s->probe_out);
+        s->probe_out = -1;
+        if (n <= 0)
+                return;
+        while (n > 0 && (tmp[n - 1] == '\n' || tmp[n - 1] == '\r'))
+                n--;
+        tmp[n] = '\0';
+        const char *last = strrchr(tmp, '\n');
+        const char *line = last ? last + 1 : tmp;
+        size_t len = strnlen(line, cap - 1);
+        memcpy(buf, line, len);
+        buf[len] = '\0';
+}
 
 static void probe_exit_cb(uv_poll_t *h, int status, int events)
 {
@@ -30,7 +56,9 @@ static void probe_exit_cb(uv_poll_t *h, int status, int events)
         p.report_fd = -1;
         int r = p.pidfd >= 0 ? sb_wait(&p, &ex, &err) : -1;
         sv_watch_stop(&s->probewatch);
-        char why[64];
+        char out[SV_PROBE_OUTPUT_MAX];
+        probe_output(s, out, sizeof out);
+        char why[SV_PROBE_OUTPUT_MAX + 64];
         if (r < 0) {
                 probe_done(s, 0, "could not be waited for");
         } else if (uv_now(s->sv->loop) >= s->probe_deadline_ms) {
@@ -39,9 +67,10 @@ static void probe_exit_cb(uv_poll_t *h, int status, int events)
                 probe_done(s, 1, NULL);
         } else {
                 if (ex.kind == SB_EXIT_CODE)
-                        snprintf(why, sizeof why, "exited %d", ex.code);
+                        snprintf(why, sizeof why, "exited %d%s%s", ex.code, *out ? ": " : "", out);
                 else
-                        snprintf(why, sizeof why, "killed by signal %d", ex.signal);
+                        snprintf(why, sizeof why, "killed by signal %d%s%s", ex.signal,
+                                 *out ? ": " : "", out);
                 probe_done(s, 0, why);
         }
 }
@@ -64,14 +93,26 @@ static void probe_start(struct sv_slice *s)
         x.gid = s->gid;
         x.userns = !s->sv->root;
         x.cgroup = s->proc_cg;
-        x.stdio[0] = x.stdio[1] = x.stdio[2] = -1;
+        int pipefd[2];
+        if (pipe2(pipefd, O_CLOEXEC | O_NONBLOCK) < 0) {
+                probe_done(s, 0, strerror(errno));
+                return;
+        }
+        x.stdio[0] = -1;
+        x.stdio[1] = x.stdio[2] = pipefd[1];
         struct sb_slice running = s->proc;
         running.pidfd = s->pidwatch ? s->pidwatch->fd : -1;
         struct sl_error err;
-        if (running.pidfd < 0 || sb_exec_in(&running, &x, &s->probe, &err) < 0) {
+        int r = running.pidfd < 0 ? -1 : sb_exec_in(&running, &x, &s->probe, &err);
+        close(pipefd[1]);
+        if (r < 0) {
+                close(pipefd[0]);
                 probe_done(s, 0, running.pidfd < 0 ? "slice not running" : err.msg);
                 return;
         }
+        if (s->probe_out >= 0)
+                close(s->probe_out);
+        s->probe_out = pipefd[0];
         s->probe_deadline_ms = uv_now(s->sv->loop) + h->timeout_ms;
         s->probewatch = sv_watch_start(s, s->probe.pidfd, SV_WATCH_PROBE_KIND, 0, probe_exit_cb);
         if (!s->probewatch) {
@@ -138,5 +179,9 @@ void sv_health_disarm(struct sv_slice *s)
                 if (p.pidfd >= 0)
                         sb_wait(&p, &ex, NULL);
                 sv_watch_stop(&s->probewatch);
+        }
+        if (s->probe_out >= 0) {
+                close(s->probe_out);
+                s->probe_out = -1;
         }
 }

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -156,6 +157,15 @@ int main(int argc, char **argv)
         if (sl_mkdir_p(cfg.state_dir, 0755, &err) < 0 || sl_mkdir_p(cfg.runtime_dir, 0755, &err) < 0) {
                 fprintf(stderr, "sliced: %s\n", err.msg);
                 return 1;
+        }
+        /* Each slice holds ~11 fds here (pidfd, report socket, output pipes,
+         * namespaces); lift the soft fd limit to the hard one so a thousand
+         * slices fit. */
+        struct rlimit nofile;
+        if (getrlimit(RLIMIT_NOFILE, &nofile) == 0 && nofile.rlim_cur < nofile.rlim_max) {
+                nofile.rlim_cur = nofile.rlim_max;
+                if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
+                        fprintf(stderr, "sliced: raising the fd limit: %s\n", strerror(errno));
         }
         static struct sv_supervisor sv;
         uv_loop_t *loop = uv_default_loop();

@@ -154,7 +154,9 @@ static void pid_cb(uv_poll_t *h, int status, int events)
         }
         sv_watch_stop(&s->pidwatch);
         s->running = 0;
-        s->proc.report_fd = -1;
+        s->proc.report_fd = -1; /* sb_wait closed these through the copy */
+        for (int i = 0; i < SB_NS__COUNT; i++)
+                s->proc.ns_fds[i] = -1;
         if (ex.kind == SB_EXIT_SIGNAL && ex.signal == SIGKILL && oom_count(s) > s->oom_base) {
                 s->last_end.kind = SV_END_OOM;
                 s->last_end.code = SIGKILL;

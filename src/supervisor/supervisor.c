@@ -350,6 +350,10 @@ static struct sv_slice *slice_new(struct sv_supervisor *sv, struct sv_slice_spec
         s->parent = parent;
         s->want_up = 1;
         s->proc.pidfd = s->proc.report_fd = -1;
+        for (int i = 0; i < SB_NS__COUNT; i++)
+                s->proc.ns_fds[i] = s->probe.ns_fds[i] = -1;
+        s->probe.pidfd = s->probe.report_fd = -1;
+        s->probe_out = -1;
         if (sv->root) {
                 /* a uid of its own per slice, stable for the daemon's life */
                 s->uid = sv->cfg.uid_first + sv->next_uid++ % sv->cfg.uid_count;

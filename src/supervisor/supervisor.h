@@ -84,6 +84,7 @@ struct sv_slice {
         unsigned health_failures;
         struct sb_slice probe;
         struct sv_watch *probewatch;
+        int probe_out;                  /* read end of the probe's output, or -1 */
         uint64_t probe_deadline_ms;
 
         struct sv_logring log;
