@@ -79,7 +79,8 @@ static const struct {
 };
 
 struct sb_cgroup_dir {
-        char path[PATH_MAX];
+        char *path;    /* owned; a few dozen bytes, not PATH_MAX: sliced holds a
+                          thousand cgroups in a few hierarchies each */
         unsigned ctrl;
 };
 
@@ -761,6 +762,8 @@ static void free_cgroup(struct sb_cgroup *cg)
 {
         if (cg->v2_fd >= 0)
                 close(cg->v2_fd);
+        for (unsigned i = 0; i < SB_CGROUP_MAX_HIER; i++)
+                free(cg->dirs[i].path); /* a failed create may leave one past n_dirs */
         free(cg);
 }
 
@@ -776,13 +779,17 @@ static int create_in(const struct sb_cgroup_sys *sys, const struct sb_cgroup_hie
                      struct sb_cgroup *cg, struct sl_error *err)
 {
         struct sb_cgroup_dir *d = &cg->dirs[cg->n_dirs];
-        char parent[PATH_MAX];
+        char parent[PATH_MAX], path[PATH_MAX];
         const char *slash = strrchr(name, '/');
         if (hier_root(sys, h, parent, sizeof parent, err) < 0 ||
             path_fmt(parent + strlen(parent), sizeof parent - strlen(parent), err, "/%s%s%.*s",
                      sys->base, slash ? "/" : "", slash ? (int)(slash - name) : 0, name) < 0 ||
-            path_fmt(d->path, sizeof d->path, err, "%s/%s", parent, slash ? slash + 1 : name) < 0)
+            path_fmt(path, sizeof path, err, "%s/%s", parent, slash ? slash + 1 : name) < 0)
                 return -1;
+        free(d->path);
+        d->path = strdup(path);
+        if (!d->path)
+                return sl_error_set(err, ENOMEM, "cgroup `%s`", path);
         d->ctrl = h->ctrl;
         if (access(parent, F_OK) < 0)
                 return sl_error_errno(err, "parent cgroup `%s` of slice `%s`", parent, name);
@@ -1130,4 +1137,35 @@ int sb_cgroup_destroy(struct sb_cgroup *cg, struct sl_error *err)
                         rc = sl_error_errno(err, "rmdir `%s`", cg->dirs[i].path);
         free_cgroup(cg);
         return rc;
+}
+
+/* ---- live changes ----------------------------------------------------- */
+
+int sb_cgroup_set_memory_max(const struct sb_cgroup *cg, uint64_t bytes, struct sl_error *err)
+{
+        for (unsigned i = 0; i < cg->n_dirs; i++) {
+                const struct sb_cgroup_dir *d = &cg->dirs[i];
+                if (!(d->ctrl & SB_CGROUP_CTRL_MEMORY))
+                        continue;
+                if (d->ctrl & SB_CGROUP_CTRL_V2) {
+                        if (write_u64(d->path, "memory.max", bytes, err) < 0)
+                                return -1;
+                        continue;
+                }
+                /* v1 keeps memsw >= limit at every moment: lowering writes the
+                 * RAM limit first, raising writes memsw first. */
+                bool memsw = exists(d->path, "memory.memsw.limit_in_bytes");
+                uint64_t now = 0;
+                bool raising = read_u64(d->path, "memory.limit_in_bytes", &now, NULL) == 0 &&
+                               bytes > now;
+                if (memsw && raising &&
+                    write_u64(d->path, "memory.memsw.limit_in_bytes", bytes, err) < 0)
+                        return -1;
+                if (write_u64(d->path, "memory.limit_in_bytes", bytes, err) < 0)
+                        return -1;
+                if (memsw && !raising &&
+                    write_u64(d->path, "memory.memsw.limit_in_bytes", bytes, err) < 0)
+                        return -1;
+        }
+        return 0;
 }

@@ -163,6 +163,10 @@ int sb_cgroup_populated(const struct sb_cgroup *cg, bool *populated, struct sl_e
  * slices must be destroyed first. NULL-safe; frees even when it fails. */
 int sb_cgroup_destroy(struct sb_cgroup *cg, struct sl_error *err);
 
+/* Change the memory limit of a live cgroup (session quota donation moves
+ * memory between slices). bytes > 0. */
+int sb_cgroup_set_memory_max(const struct sb_cgroup *cg, uint64_t bytes, struct sl_error *err);
+
 /* Path of the cgroup in the first hierarchy, for messages. */
 const char *sb_cgroup_path(const struct sb_cgroup *cg);
 

@@ -105,33 +105,50 @@ static int loopback_up(void)
         return r;
 }
 
+static void close_all_except(int *keep, size_t n);
+
 /* Granted fds at 3, 4, ... (socket activation), the parent channel after
- * them; every other fd is marked close-on-exec, so the exec closes it. */
-static int layout_fds(const struct sb_spec *spec, int exec_wr, char *msg, size_t len)
+ * them; every other fd is closed — now, not at exec, so the fd quota set
+ * next counts only what the slice holds. The two pipes the setup still
+ * reports through are moved above the granted range first so placing a
+ * granted fd cannot overwrite them; both are close-on-exec. */
+static int layout_fds(const struct sb_spec *spec, int *exec_wr, int *report_wr, char *msg,
+                      size_t len)
 {
+        size_t n = spec->n_fds + (spec->parent_fd >= 0 ? 1 : 0);
+        int first_free = 3 + (int)n;
+        int *own[] = { exec_wr, report_wr };
+        for (size_t i = 0; i < 2; i++)
+                if (*own[i] < first_free) {
+                        int fd = fcntl(*own[i], F_DUPFD_CLOEXEC, first_free);
+                        if (fd < 0)
+                                return snprintf(msg, len, "move setup fd %d", *own[i]), -1;
+                        *own[i] = fd; /* the low copy is closed with the rest below */
+                }
         for (int i = 0; i < 3; i++)
                 if (spec->stdio[i] >= 0 && spec->stdio[i] != i &&
                     dup2(spec->stdio[i], i) < 0)
                         return snprintf(msg, len, "dup2 stdio %d", i), -1;
-        size_t n = spec->n_fds + (spec->parent_fd >= 0 ? 1 : 0);
         int moved[n ? n : 1];
         for (size_t i = 0; i < n; i++) {
                 int src = i < spec->n_fds ? spec->fds[i].fd : spec->parent_fd;
-                /* above the target range 3..3+n-1: placing one cannot
-                 * overwrite another not yet placed */
-                moved[i] = fcntl(src, F_DUPFD_CLOEXEC, 3 + (int)n);
+                /* above the target range: placing one cannot overwrite
+                 * another not yet placed */
+                moved[i] = fcntl(src, F_DUPFD_CLOEXEC, first_free);
                 if (moved[i] < 0)
                         return snprintf(msg, len, "duplicate granted fd %d", src), -1;
         }
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n; i++)
                 /* dup2 clears FD_CLOEXEC on the target: this fd survives exec */
                 if (dup2(moved[i], 3 + (int)i) < 0)
                         return snprintf(msg, len, "place granted fd at %zu", 3 + i), -1;
-                if (moved[i] == exec_wr)
-                        return snprintf(msg, len, "fd clash"), -1;
-        }
-        if (syscall(SYS_close_range, 3 + n, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
-                return snprintf(msg, len, "close_range"), -1;
+        int keep[3 + SB_FDS_MAX + 3];
+        size_t k = 0;
+        for (int i = 0; i < first_free && k < 3 + SB_FDS_MAX + 1; i++)
+                keep[k++] = i;
+        keep[k++] = *exec_wr;
+        keep[k++] = *report_wr;
+        close_all_except(keep, k);
         return 0;
 }
 
@@ -222,7 +239,7 @@ static _Noreturn void command_main(struct sb_child_ctx *ctx, int exec_wr)
 
         STEP(ctx, SB_STEP_FDS, "%zu socket-activation fd(s) at 3%s", spec->n_fds,
              spec->parent_fd >= 0 ? ", parent channel after them" : "");
-        if (layout_fds(spec, exec_wr, msg, sizeof msg) < 0)
+        if (layout_fds(spec, &exec_wr, &ctx->report_wr, msg, sizeof msg) < 0)
                 goto fail;
         fill_listen_pid(ctx);
         /* The fd quota, once the granted fds are in place (laying them out

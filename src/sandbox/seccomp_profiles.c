@@ -241,6 +241,11 @@ static const struct sb_seccomp_rule posix_rules[] = {
         "rt_sigtimedwait", "sigaltstack", "restart_syscall", "getrandom", \
         "set_robust_list", "rseq"
 
+/* socketpair's type argument, with SOCK_NONBLOCK left free: every other
+ * bit (the type, SOCK_CLOEXEC) must be exactly what the rule says, so a
+ * session socket is close-on-exec from birth. */
+#define SB_SOCK_TYPE_BITS (0xffffffffULL & ~(uint64_t)SOCK_NONBLOCK)
+
 /* Rules stage one shares with stage two (threads, stdio, fd traffic). */
 #define TIGHT_RULES \
         RULE("clone", ALLOW_, "threads only: same memory, handlers, group", \
@@ -249,7 +254,15 @@ static const struct sb_seccomp_rule posix_rules[] = {
         RULE("sendto", ALLOW_, "only without a destination: no reaching named sockets", \
              SB_ARG_EQ(4, 0)), \
         RULE("ioctl", ALLOW_, "isatty() for stdio buffering", SB_ARG_EQ32(1, TCGETS)), \
-        RULE("ioctl", ALLOW_, "bytes waiting on an fd", SB_ARG_EQ32(1, FIONREAD))
+        RULE("ioctl", ALLOW_, "bytes waiting on an fd", SB_ARG_EQ32(1, FIONREAD)), \
+        RULE("socketpair", ALLOW_, "servers create session sockets: unix stream, close-on-exec", \
+             SB_ARG_EQ32(0, AF_UNIX), SB_ARG_MASKED(1, SB_SOCK_TYPE_BITS, SOCK_STREAM | SOCK_CLOEXEC)), \
+        RULE("socketpair", ALLOW_, "servers create session sockets: unix seqpacket, close-on-exec", \
+             SB_ARG_EQ32(0, AF_UNIX), SB_ARG_MASKED(1, SB_SOCK_TYPE_BITS, SOCK_SEQPACKET | SOCK_CLOEXEC)), \
+        RULE("getsockopt", ALLOW_, "libslice checks its parent channel is AF_UNIX", \
+             SB_ARG_EQ32(1, SOL_SOCKET), SB_ARG_EQ32(2, SO_DOMAIN)), \
+        RULE("getsockopt", ALLOW_, "libslice checks its parent channel is SOCK_SEQPACKET", \
+             SB_ARG_EQ32(1, SOL_SOCKET), SB_ARG_EQ32(2, SO_TYPE))
 
 static const char *const strict_allow[] = {
         TIGHT_ALLOW,

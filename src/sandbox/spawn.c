@@ -296,6 +296,9 @@ static int check_spec(const struct sb_spec *spec, int userns, struct sl_error *e
 {
         if (!spec->argv || !spec->argv[0] || !spec->argv[0][0])
                 return sl_error_set(err, EINVAL, "no command given");
+        if (spec->n_fds + (spec->parent_fd >= 0) > SB_FDS_MAX)
+                return sl_error_set(err, E2BIG, "%zu granted fds: at most %d", spec->n_fds,
+                                    SB_FDS_MAX);
         if (!userns && spec->uid == 0)
                 return sl_error_set(err, EINVAL,
                                     "refusing to run a slice as uid 0 without a user namespace");

@@ -95,6 +95,7 @@ struct sb_spec {
 
 /* Figures behind the defaults. */
 #define SB_DEFAULT_FILES 1024           /* glibc's soft default for RLIMIT_NOFILE */
+#define SB_FDS_MAX 253                  /* granted fds (+ parent channel): 3..255 */
 #define SB_DEFAULT_TMP_SIZE (64ull << 20) /* /tmp tmpfs; counted in the memory cgroup */
 
 /* The namespaces of a running slice, held open by fd (sent by the reaper

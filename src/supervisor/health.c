@@ -158,9 +158,29 @@ static void probe_done(struct sv_slice *s, int ok, const char *why)
                 uv_timer_start(&s->health_timer, probe_tick, h->interval_ms, 0);
 }
 
+/* Heartbeats on the parent channel (libslice answers them on its own): a
+ * slice that stops answering is hung and gets restarted. */
+static void heartbeat_tick(uv_timer_t *t)
+{
+        struct sv_slice *s = t->data;
+        if (!s->running)
+                return;
+        if (sv_heartbeat_tick(s) < 0) {
+                uv_timer_stop(&s->health_timer);
+                s->health_failures = s->hb_missed;
+                sv_log(s->sv, 4, "%s: %u heartbeats unanswered", s->path, s->hb_missed);
+                sv_slice_event(s, SV_EV_UNHEALTHY);
+        }
+}
+
 void sv_health_arm(struct sv_slice *s)
 {
         const struct sv_health *h = &s->spec->health;
+        if (h->kind == SV_HEALTH_HEARTBEAT) {
+                s->hb_missed = 0;
+                uv_timer_start(&s->health_timer, heartbeat_tick, 0, h->heartbeat_ms);
+                return;
+        }
         s->health_failures = 0;
         uint64_t first = h->start_period_ms ? h->start_period_ms : 0;
         uv_timer_start(&s->health_timer, probe_tick, first, 0);

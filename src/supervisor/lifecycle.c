@@ -114,6 +114,9 @@ void sv_end_describe(const struct sv_end *end, char *buf, size_t len)
         case SV_END_OOM: snprintf(buf, len, "oom-killed"); return;
         case SV_END_SPAWN_FAILED: snprintf(buf, len, "spawn-failed (%s)", end->detail); return;
         case SV_END_UNHEALTHY: snprintf(buf, len, "unhealthy (%s)", end->detail); return;
+        case SV_END_CUT_OFF:
+                snprintf(buf, len, "cut off (protocol violation: %s)", end->detail);
+                return;
         }
         snprintf(buf, len, "unknown");
 }

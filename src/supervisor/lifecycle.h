@@ -68,6 +68,7 @@ enum sv_end_kind {
         SV_END_OOM,          /* killed by the OOM killer */
         SV_END_SPAWN_FAILED, /* never ran */
         SV_END_UNHEALTHY,    /* restarted by the health check */
+        SV_END_CUT_OFF,      /* broke the parent protocol: channel closed, killed */
 };
 
 struct sv_end {

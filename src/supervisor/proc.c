@@ -72,7 +72,7 @@ static uint64_t now_us(void)
 
 /* One line of a slice's output: ring buffer, then journald or our stderr,
  * labelled with the slice path. */
-static void output_line(struct sv_slice *s, const char *text, size_t len, int is_err)
+void sv_output_line(struct sv_slice *s, const char *text, size_t len, int is_err)
 {
         sv_logring_push(&s->log, text, len, is_err, now_us());
         if (s->sv->journal) {
@@ -99,11 +99,11 @@ static void stream_cb(uv_poll_t *h, int status, int events)
                 size_t start = 0;
                 for (size_t i = 0; i < w->len; i++)
                         if (w->buf[i] == '\n') {
-                                output_line(s, w->buf + start, i - start, w->kind == SV_WATCH_ERR);
+                                sv_output_line(s, w->buf + start, i - start, w->kind == SV_WATCH_ERR);
                                 start = i + 1;
                         }
                 if (start == 0 && w->len == SV_LINE_MAX) { /* split an over-long line */
-                        output_line(s, w->buf, w->len, w->kind == SV_WATCH_ERR);
+                        sv_output_line(s, w->buf, w->len, w->kind == SV_WATCH_ERR);
                         start = w->len;
                 }
                 memmove(w->buf, w->buf + start, w->len - start);
@@ -112,7 +112,7 @@ static void stream_cb(uv_poll_t *h, int status, int events)
         }
         /* EOF or error: flush a last unterminated line, then stop */
         if (w->len)
-                output_line(s, w->buf, w->len, w->kind == SV_WATCH_ERR);
+                sv_output_line(s, w->buf, w->len, w->kind == SV_WATCH_ERR);
         w->len = 0;
         if (w->kind == SV_WATCH_OUT)
                 sv_watch_stop(&s->out);
@@ -167,6 +167,13 @@ static void pid_cb(uv_poll_t *h, int status, int events)
                 s->last_end.kind = SV_END_EXIT;
                 s->last_end.code = ex.code;
         }
+        if (s->cut_off[0]) { /* we ended it: say why, not just "killed" */
+                s->last_end.kind = SV_END_CUT_OFF;
+                snprintf(s->last_end.detail, sizeof s->last_end.detail, "%s", s->cut_off);
+        }
+        char why[SL_ERROR_MSG_MAX + 64];
+        sv_end_describe(&s->last_end, why, sizeof why);
+        sv_sessions_slice_gone(s, why);
         sv_slice_event(s, SV_EV_EXITED);
 }
 
@@ -327,9 +334,20 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
         spec.stdio[1] = outp[1];
         spec.stdio[2] = errp[1];
 
+        int chan = -1;
+        if (sv_chan_prepare(s, &chan) < 0) {
+                failure->code = errno;
+                snprintf(failure->detail, sizeof failure->detail, "parent channel: %s",
+                         strerror(errno));
+                close(outp[0]), close(outp[1]), close(errp[0]), close(errp[1]);
+                return -1;
+        }
+        spec.parent_fd = chan;
         s->oom_base = oom_count(s);
         int exec_failed = 0;
         int r = sb_spawn(&spec, &s->proc, &exec_failed, &err);
+        close(chan);
+        sv_chan_started(s, r == 0);
         close(outp[1]);
         close(errp[1]);
         if (r < 0) {

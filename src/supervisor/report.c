@@ -61,6 +61,23 @@ static json_t *slice_json(struct sv_slice *s)
         if (r->cores)
                 json_object_set_new(limits, "cores", json_string(r->cores));
         json_object_set_new(o, "limits", limits);
+        unsigned used, served;
+        sv_sessions_count(s, &used, &served);
+        json_t *sess = json_object();
+        json_object_set_new(sess, "used", json_integer(used));
+        json_object_set_new(sess, "served", json_integer(served));
+        json_t *ann = json_array();
+        for (size_t i = 0; i < s->n_announced; i++)
+                json_array_append_new(ann, json_string(s->announced[i]));
+        json_object_set_new(sess, "announced", ann);
+        if (s->donated_out || s->donated_in) {
+                json_object_set_new(sess, "memory_donated", json_integer((json_int_t)s->donated_out));
+                json_object_set_new(sess, "memory_received", json_integer((json_int_t)s->donated_in));
+        }
+        json_object_set_new(o, "sessions", sess);
+        /* what the slice published through the platform's `report` */
+        json_t *published = s->report_json ? json_loads(s->report_json, 0, NULL) : NULL;
+        json_object_set_new(o, "report", published ? published : json_null());
         return o;
 }
 

@@ -199,7 +199,7 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev)
         case SV_ACT_ARM_HEALTH:
                 s->state = next;
                 s->health_failures = 0;
-                if (s->spec->health.kind == SV_HEALTH_EXEC) {
+                if (s->spec->health.kind != SV_HEALTH_NONE) {
                         sv_health_arm(s);
                         after_change(s);
                 } else {
@@ -378,6 +378,9 @@ static void slice_destroy(struct sv_slice *s)
                 sv_log(s->sv, 4, "%s: %s", s->path, err.msg);
         s->cg = NULL;
         sv_logring_free(&s->log);
+        sv_sessions_slice_gone(s, "removed");
+        free(s->report_json);
+        s->report_json = NULL;
         topo_unref(s->topo);
         topo_unref(s->pending_topo);
         uv_close((uv_handle_t *)&s->timer, slice_closed);
@@ -484,10 +487,15 @@ static int adopt(struct sv_supervisor *sv, struct sv_slice_spec *specs, size_t n
                         sv_log(sv, 6, "%s: new slice", s->path);
                 } else if (!memcmp(s->spec->digest, spec->digest, sizeof spec->digest) &&
                            !s->remove_after_stop) {
+                        int config_changed =
+                                !!s->spec->config_json != !!spec->config_json ||
+                                (spec->config_json && strcmp(s->spec->config_json, spec->config_json));
                         topo_unref(s->topo); /* unchanged: keeps running untouched */
                         s->spec = spec;
                         s->topo = ref;
                         ref->refs++;
+                        if (config_changed && s->running)
+                                sv_sessions_config_changed(s);
                 } else {
                         sv_log(sv, 6, "%s: changed, restarting", s->path);
                         topo_unref(s->pending_topo);
@@ -576,6 +584,7 @@ static int apply_topology(struct sv_supervisor *sv, struct sv_topology *t)
         if (r < 0 || rebuild_order(sv) < 0)
                 return -1;
         retire_unseen(sv);
+        sv_sessions_recheck(sv);
         /* settle what can settle now (changed slices that are not running) */
         for (size_t i = 0; i < sv->n_slices; i++) {
                 struct sv_slice *s = sv->slices[i];
@@ -698,6 +707,8 @@ int sv_supervisor_init(struct sv_supervisor *sv, uv_loop_t *loop, const struct s
         init_signal(sv, &sv->sig_int, SIGINT);
         init_signal(sv, &sv->sig_hup, SIGHUP);
         uv_timer_init(loop, &sv->report_timer);
+        uv_timer_init(loop, &sv->session_timer);
+        sv->session_timer.data = sv;
         uv_timer_init(loop, &sv->watchdog_timer);
         sv->report_timer.data = sv->watchdog_timer.data = sv;
         uint64_t wd_usec = 0;
@@ -724,6 +735,7 @@ int sv_supervisor_start(struct sv_supervisor *sv, struct sl_error *err)
 
 void sv_supervisor_free(struct sv_supervisor *sv)
 {
+        sv_sessions_free_all(sv);
         for (size_t i = sv->n_slices; i-- > 0;) /* children before parents: cgroups nest */
                 slice_destroy(sv->slices[i]);
         free(sv->slices);
@@ -739,5 +751,6 @@ void sv_supervisor_free(struct sv_supervisor *sv)
         uv_close((uv_handle_t *)&sv->sig_int, NULL);
         uv_close((uv_handle_t *)&sv->sig_hup, NULL);
         uv_close((uv_handle_t *)&sv->report_timer, NULL);
+        uv_close((uv_handle_t *)&sv->session_timer, NULL);
         uv_close((uv_handle_t *)&sv->watchdog_timer, NULL);
 }

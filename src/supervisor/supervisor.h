@@ -16,6 +16,7 @@
 #include "supervisor/config.h"
 #include "supervisor/lifecycle.h"
 #include "supervisor/logring.h"
+#include "supervisor/sessions.h"
 #include "supervisor/topology.h"
 
 /* Bounds on a slice's own bookkeeping (named, not magic). */
@@ -89,6 +90,17 @@ struct sv_slice {
 
         struct sv_logring log;
 
+        /* parent channel and sessions (sessions.c) */
+        struct sv_watch *chan;
+        char **announced;               /* services this slice serves now */
+        size_t n_announced;
+        uint64_t hb_seq, hb_acked;      /* heartbeats sent / answered */
+        unsigned hb_missed;
+        char *report_json;              /* what the slice published (Report) */
+        uint64_t donated_out, donated_in; /* memory moved by sessions, bytes */
+        struct sv_watch *logs[SV_LOG_SESSIONS_MAX];
+        char cut_off[SL_ERROR_MSG_MAX]; /* protocol violation that ended the run */
+
         /* reconcile */
         int want_up;                    /* desired: running */
         int seen;                       /* generation of the last topology naming it */
@@ -118,6 +130,9 @@ struct sv_supervisor {
         int generation;                 /* topology loads so far */
         int exit_code;
         uv_signal_t sig_term, sig_int, sig_hup;
+        struct sv_session *sessions;    /* every pending and open session */
+        uint64_t next_session_id;
+        uv_timer_t session_timer;       /* deadlines of sessions waiting for a server */
         uv_timer_t report_timer;
         uv_timer_t watchdog_timer;
         int report_dirty;
@@ -140,6 +155,8 @@ struct sv_watch *sv_watch_start(struct sv_slice *s, int fd, int kind, size_t buf
                                 uv_poll_cb cb);
 void sv_watch_stop(struct sv_watch **w);
 int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure);
+/* One line of a slice's output (ring, journald or stderr), labelled. */
+void sv_output_line(struct sv_slice *s, const char *text, size_t len, int is_err);
 void sv_proc_signal(struct sv_slice *s, int sig);
 void sv_proc_kill_all(struct sv_slice *s);
 int sv_proc_cgroups(struct sv_slice *s, struct sl_error *err);

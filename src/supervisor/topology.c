@@ -48,6 +48,7 @@ void sv_slice_spec_release(struct sv_slice_spec *s)
         free(s->profile);
         free(s->hostname);
         free(s->cwd);
+        free(s->config_json);
         free(s->res.cores);
         for (size_t i = 0; i < s->n_mounts; i++) {
                 free(s->mounts[i].src);

@@ -105,6 +105,8 @@ struct sv_slice_spec {
         char *profile;           /* seccomp profile; default "posix" */
         char *hostname;          /* default: the slice name */
         char *cwd;               /* default "/" */
+        char *config_json;       /* `config`, as JSON text; NULL when absent. Not in
+                                    the digest: a change is delivered live */
         struct sv_resources res;
         struct sv_mount *mounts;
         size_t n_mounts;

@@ -6,7 +6,9 @@
  */
 #include "supervisor/topology_decode.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -428,6 +430,55 @@ static void slice_profile(struct dec *d, const struct sv_node *v, void *obj)
         s->profile = val;
 }
 
+/* `config`: any YAML/JSON value, delivered to the slice as JSON through
+ * the platform's `config` service. Plain scalars that read as integers or
+ * booleans become JSON numbers and booleans; null stays null. */
+static json_t *node_json(const struct sv_node *n)
+{
+        if (n->kind == SV_NODE_MAP) {
+                json_t *o = json_object();
+                for (const struct sv_node *k = n->first; k && o; k = k->next)
+                        if (json_object_set_new(o, k->str, node_json(k->value)) < 0) {
+                                json_decref(o);
+                                o = NULL;
+                        }
+                return o;
+        }
+        if (n->kind == SV_NODE_SEQ) {
+                json_t *a = json_array();
+                for (const struct sv_node *i = n->first; i && a; i = i->next)
+                        if (json_array_append_new(a, node_json(i)) < 0) {
+                                json_decref(a);
+                                a = NULL;
+                        }
+                return a;
+        }
+        if (n->is_null)
+                return json_null();
+        if (!strcmp(n->str, "true") || !strcmp(n->str, "false"))
+                return json_boolean(n->str[0] == 't');
+        char *end;
+        errno = 0;
+        long long v = strtoll(n->str, &end, 10);
+        if (*n->str && !*end && errno == 0 && (isdigit((unsigned char)n->str[0]) || n->str[0] == '-'))
+                return json_integer(v);
+        return json_stringn(n->str, n->len);
+}
+
+static void slice_config(struct dec *d, const struct sv_node *v, void *obj)
+{
+        struct sv_slice_spec *s = obj;
+        json_t *j = node_json(v);
+        char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+        json_decref(j);
+        if (!text) {
+                dec_err(d, v, "config cannot be represented as JSON");
+                return;
+        }
+        free(s->config_json);
+        s->config_json = text;
+}
+
 static void slice_hostname(struct dec *d, const struct sv_node *v, void *obj)
 {
         struct sv_slice_spec *s = obj;
@@ -557,6 +608,7 @@ static const struct field slice_fields[] = {
         { "restart", dec_restart },
         { "health", dec_health },
         { "stop_timeout", slice_stop_timeout },
+        { "config", slice_config },
         { "slices", slice_children },
 };
 

@@ -159,18 +159,47 @@ void dec_resources(struct dec *d, const struct sv_node *v, void *obj)
 
 /* ---- mounts ---- */
 
-/* A source written "./x" is relative to the topology file's directory, so
- * an appliance's topology and the files it grants can move as one folder
- * (the demo runs from the source tree). Nothing else relative is taken. */
+/* Fold "." and ".." out of an absolute path, lexically (no symlink is
+ * followed: the mount itself resolves the result). In place. */
+static void normalize(char *path)
+{
+        char *out = path, *in = path;
+        while (*in) {
+                while (*in == '/')
+                        in++;
+                char *end = in + strcspn(in, "/");
+                size_t n = (size_t)(end - in);
+                if (n == 1 && in[0] == '.') {
+                        /* skip */
+                } else if (n == 2 && in[0] == '.' && in[1] == '.') {
+                        while (out > path && *--out != '/')
+                                ;
+                } else if (n) {
+                        *out++ = '/';
+                        memmove(out, in, n);
+                        out += n;
+                }
+                in = end;
+        }
+        if (out == path)
+                *out++ = '/';
+        *out = '\0';
+}
+
+/* A source written "./x" or "../x" is relative to the topology file's
+ * directory, so an appliance's topology and the files it grants can move as
+ * one folder (the demo runs from the source tree). The result is absolute
+ * and without "..". */
 static char *resolve_src(struct dec *d, const char *p)
 {
         char *val = NULL;
-        if (strncmp(p, "./", 2) || !d->in->base_dir)
+        if ((strncmp(p, "./", 2) && strncmp(p, "../", 3)) || !d->in->base_dir)
                 return dec_strdup(d, p);
-        if (asprintf(&val, "%s/%s", d->in->base_dir, p + 2) < 0) {
+        if (asprintf(&val, "%s/%s", d->in->base_dir, p) < 0) {
                 d->oom = 1;
                 return NULL;
         }
+        normalize(val);
         return val;
 }
 

@@ -819,6 +819,12 @@ static void test_relative_mount_source_resolves_against_the_topology_directory(v
         assert_string_equal(a->mounts[1].src, "/opt/app/data");
         assert_true(a->mounts[1].rw);
         sv_topology_free(t);
+        /* "../" climbs from the topology's directory, folded lexically */
+        t = load_ok("/opt/app/conf/t.yaml",
+                    "slices: [{name: a, exec: [/x], mounts: ['../bin/./x:/x', ./y/../z:/z]}]\n");
+        assert_string_equal(find(t, "/a")->mounts[0].src, "/opt/app/bin/x");
+        assert_string_equal(find(t, "/a")->mounts[1].src, "/opt/app/conf/z");
+        sv_topology_free(t);
         /* a destination is never relative */
         assert_rejected("t.yaml", "slices: [{name: a, exec: [/x], mounts: [{src: /w, dest: ./w}]}]\n",
                         MSGS("t.yaml:1:57: /a: mounts[0].dest: mount destination './w' is not an absolute path"));
