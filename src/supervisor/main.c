@@ -1,6 +1,7 @@
 /* sliced: keeps an appliance's slices running as its topology declares. */
 #include <errno.h>
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -167,17 +168,29 @@ int main(int argc, char **argv)
                 if (setrlimit(RLIMIT_NOFILE, &nofile) < 0)
                         fprintf(stderr, "sliced: raising the fd limit: %s\n", strerror(errno));
         }
+        /* A peer that went away (a slice's pipe, a closed stderr, an API
+         * client) is an error to handle, not a reason for the supervisor of
+         * every slice to die. Slices start with default dispositions again
+         * (child.c resets them). */
+        signal(SIGPIPE, SIG_IGN);
         static struct sv_supervisor sv;
         uv_loop_t *loop = uv_default_loop();
         if (sv_supervisor_init(&sv, loop, &cfg, cfg.topology, &err) < 0) {
                 fprintf(stderr, "sliced: %s\n", err.msg);
                 return 1;
         }
+        if (sv_api_start(&sv, &sv.api, &err) < 0) {
+                /* the slices run without it; say so, loudly */
+                sv_log(&sv, 3, "management API not available: %s", err.msg);
+                sv.api = NULL;
+        }
         if (sv_supervisor_start(&sv, &err) < 0) {
                 sv_log(&sv, 3, "%s", err.msg);
                 sv_supervisor_shutdown(&sv);
         }
         uv_run(loop, UV_RUN_DEFAULT);
+        sv_api_stop(sv.api);
+        sv.api = NULL;
         sv_report_write(&sv, &err);
         sv_supervisor_free(&sv);
         uv_run(loop, UV_RUN_NOWAIT); /* let close callbacks run */

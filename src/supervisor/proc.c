@@ -75,6 +75,7 @@ static uint64_t now_us(void)
 void sv_output_line(struct sv_slice *s, const char *text, size_t len, int is_err)
 {
         sv_logring_push(&s->log, text, len, is_err, now_us());
+        sv_api_output(s->sv->api);
         if (s->sv->journal) {
                 sd_journal_send("MESSAGE=%.*s", (int)len, text, "PRIORITY=%d", is_err ? 4 : 6,
                                 "SLICE=%s", s->path, "SYSLOG_IDENTIFIER=sliced", NULL);

@@ -261,6 +261,7 @@ static void after_change(struct sv_slice *s)
         describe_state(s, what, sizeof what);
         sv_log(sv, 6, "%s: %s", s->path, what);
         sv_report_mark_dirty(sv);
+        sv_api_event(sv->api, s);
         if (s->state == SV_ST_READY)
                 for (size_t i = 0; i < sv->n_slices; i++) {
                         struct sv_slice *c = sv->slices[i];
@@ -753,4 +754,48 @@ void sv_supervisor_free(struct sv_supervisor *sv)
         uv_close((uv_handle_t *)&sv->report_timer, NULL);
         uv_close((uv_handle_t *)&sv->session_timer, NULL);
         uv_close((uv_handle_t *)&sv->watchdog_timer, NULL);
+}
+
+int sv_slice_request(struct sv_slice *s, const char *action, char *why, size_t len)
+{
+        struct sv_supervisor *sv = s->sv;
+        if (!s->spec->exec) {
+                snprintf(why, len, "%s is a group: it runs nothing; %s its slices instead", s->path,
+                         action);
+                return -1;
+        }
+        if (sv->shutting_down || s->remove_after_stop) {
+                snprintf(why, len, "%s is going away", s->path);
+                return -1;
+        }
+        if (!strcmp(action, "stop")) {
+                /* stays down until started again (a reload keeps it so) */
+                s->want_up = 0;
+                stop_sweep(sv);
+                return 0;
+        }
+        int up = !is_settled_down(s) && s->state != SV_ST_BACKOFF && s->state != SV_ST_WAITING;
+        if (!strcmp(action, "start") && up && s->want_up) {
+                snprintf(why, len, "%s is already %s", s->path, sv_state_name(s->state));
+                return -1;
+        }
+        s->want_up = 1;
+        s->restart_times_n = 0; /* an operator's start forgives a crash loop */
+        s->consecutive_failures = 0;
+        if (!strcmp(action, "restart") && up) {
+                /* stop, then start from the same spec (the reload path) */
+                topo_unref(s->pending_topo);
+                s->pending_spec = s->spec;
+                s->pending_topo = s->topo;
+                s->topo->refs++;
+                s->want_up = 0;
+                stop_sweep(sv);
+                return 0;
+        }
+        if (s->state == SV_ST_BACKOFF)
+                uv_timer_stop(&s->timer);
+        if (s->state == SV_ST_BACKOFF || s->state == SV_ST_WAITING)
+                s->state = SV_ST_STOPPED;
+        sv_slice_event(s, SV_EV_START);
+        return 0;
 }

@@ -13,6 +13,7 @@
 #include "lib/listen.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/spawn.h"
+#include "supervisor/api.h"
 #include "supervisor/config.h"
 #include "supervisor/lifecycle.h"
 #include "supervisor/logring.h"
@@ -89,6 +90,8 @@ struct sv_slice {
         uint64_t probe_deadline_ms;
 
         struct sv_logring log;
+        struct sb_cgroup_stats stats;   /* last read, for the state report */
+        uint64_t stats_at_ms;           /* when (loop time); 0 = never */
 
         /* parent channel and sessions (sessions.c) */
         struct sv_watch *chan;
@@ -133,6 +136,7 @@ struct sv_supervisor {
         struct sv_session *sessions;    /* every pending and open session */
         uint64_t next_session_id;
         uv_timer_t session_timer;       /* deadlines of sessions waiting for a server */
+        struct sv_api *api;             /* the REST API, or NULL */
         uv_timer_t report_timer;
         uv_timer_t watchdog_timer;
         int report_dirty;
@@ -146,6 +150,9 @@ void sv_supervisor_shutdown(struct sv_supervisor *sv);
 int sv_supervisor_reload(struct sv_supervisor *sv);
 void sv_supervisor_free(struct sv_supervisor *sv);
 void sv_slice_event(struct sv_slice *s, enum sv_event ev);
+/* An operator's restart/stop/start (API). -1 with why when it makes no
+ * sense for this slice now. */
+int sv_slice_request(struct sv_slice *s, const char *action, char *why, size_t len);
 struct sv_slice *sv_find(struct sv_supervisor *sv, const char *path);
 void sv_log(struct sv_supervisor *sv, int prio, const char *fmt, ...)
         __attribute__((format(printf, 3, 4)));
@@ -167,6 +174,9 @@ void sv_health_arm(struct sv_slice *s);
 void sv_health_disarm(struct sv_slice *s);
 
 /* report.c */
+struct json_t;
+/* One slice as the state report and the API show it (a new reference). */
+struct json_t *sv_report_slice_json(struct sv_slice *s);
 void sv_report_mark_dirty(struct sv_supervisor *sv);
 int sv_report_write(struct sv_supervisor *sv, struct sl_error *err);
 
