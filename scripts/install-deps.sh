@@ -7,6 +7,7 @@ set -euo pipefail
 # Build toolchain and libraries (pkg-config names in ../docs/building.md).
 PKGS=(
   build-essential cmake pkg-config clang
+  libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh
   libseccomp-dev libcap-ng-dev libsodium-dev libuv1-dev
   libprotobuf-c-dev protobuf-c-compiler libgrpc-dev
   libarchive-dev libcmocka-dev libmicrohttpd-dev libjansson-dev libyaml-dev
@@ -15,6 +16,12 @@ PKGS=(
   # interfaces inside slices, python3 serves HTTP in the socket-activation test,
   # util-linux provides setpriv/unshare for the unprivileged runs.
   bubblewrap iproute2 python3 util-linux curl procps
+  # Packaging (scripts/build-deb.sh, scripts/build-rpm.sh, tests/integration/
+  # test_package_deb.sh): debhelper/dpkg-dev/fakeroot build the .debs, lintian
+  # checks them, rpm has rpmbuild, systemd has systemd-analyze (unit lint),
+  # bash-completion has the helpers completion/slicectl.bash uses, man-db and
+  # groff-base render and lint the man pages.
+  debhelper dpkg-dev fakeroot lintian rpm systemd bash-completion man-db groff-base
 )
 
 missing=()

@@ -60,23 +60,23 @@ extern "C" {
 
 /* ---- limits (the protocol's; docs/protocol.md) ------------------------- */
 
-#define SL_SERVICE_MAX 63         /* service name: 1-63 of [a-z0-9_.-], first [a-z0-9] */
-#define SL_LABEL_MAX 512          /* client and server labels, bytes */
-#define SL_REASON_MAX 512         /* refusal and close reasons, bytes */
-#define SL_ARGS_MAX (16 * 1024)   /* session arguments */
-#define SL_REPORT_MAX (32 * 1024) /* one report */
-#define SL_LOG_MAX (4 * 1024)     /* one log line; longer text is cut */
-#define SL_BLAKE2B_LEN 32         /* rom/config hashes: BLAKE2b-256 */
+#define SL_SERVICE_MAX 63          /* service name: 1-63 of [a-z0-9_.-], first [a-z0-9] */
+#define SL_LABEL_MAX   512         /* client and server labels, bytes */
+#define SL_REASON_MAX  512         /* refusal and close reasons, bytes */
+#define SL_ARGS_MAX    (16 * 1024) /* session arguments */
+#define SL_REPORT_MAX  (32 * 1024) /* one report */
+#define SL_LOG_MAX     (4 * 1024)  /* one log line; longer text is cut */
+#define SL_BLAKE2B_LEN 32          /* rom/config hashes: BLAKE2b-256 */
 /* Room for any message of libslice's, a reason or a label, with the NUL:
  * the size to give reason and message buffers. */
 #define SL_MSG_MAX 600
 
 /* Log levels: syslog's priorities. */
-#define SL_LOG_ERR 3
+#define SL_LOG_ERR     3
 #define SL_LOG_WARNING 4
-#define SL_LOG_NOTICE 5
-#define SL_LOG_INFO 6
-#define SL_LOG_DEBUG 7
+#define SL_LOG_NOTICE  5
+#define SL_LOG_INFO    6
+#define SL_LOG_DEBUG   7
 
 /* How long sl_config and sl_rom wait for the supervisor, in milliseconds. */
 #define SL_PLATFORM_TIMEOUT_MS 10000
@@ -247,7 +247,8 @@ int sl_report(struct sl_slice *sl, const char *json);
 /* Send a log line at level (SL_LOG_*; 0-7) to the supervisor, which labels
  * it with the slice's path. Text beyond SL_LOG_MAX bytes is cut. Returns 0
  * or -errno. */
-int sl_log(struct sl_slice *sl, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int sl_log(struct sl_slice *sl, int level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* ---- label policy --------------------------------------------------------- */
 

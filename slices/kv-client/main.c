@@ -17,9 +17,9 @@
 
 /* How long to wait for the supervisor to route the session, and for kv to
  * answer one request. */
-#define OPEN_TIMEOUT_MS 10000
+#define OPEN_TIMEOUT_MS  10000
 #define REPLY_TIMEOUT_MS 5000
-#define LINE_MAX_ 4096
+#define LINE_MAX_        4096
 
 /* Send one request line and read one answer line into buf. */
 static int ask(int fd, const char *req, char *buf, size_t len)
@@ -54,7 +54,8 @@ static int ask(int fd, const char *req, char *buf, size_t len)
 int main(int argc, char **argv)
 {
         if (argc != 3 || !*argv[1] || strpbrk(argv[1], " \t\r\n") || strpbrk(argv[2], "\r\n")) {
-                fprintf(stderr, "usage: kv-client KEY VALUE (KEY without blanks, VALUE one line)\n");
+                fprintf(stderr,
+                        "usage: kv-client KEY VALUE (KEY without blanks, VALUE one line)\n");
                 return 1;
         }
         const char *key = argv[1], *value = argv[2];

@@ -35,14 +35,14 @@
 #define KV_LINE_MAX 4096
 /* Answers queued for one client before kv stops reading its requests. */
 #define KV_OUT_MAX (64 * 1024)
-#define KV_EVENTS 32
+#define KV_EVENTS  32
 
 enum kv_access { KV_READ = 1, KV_WRITE = 2 };
 
 /* Most specific rule wins; anything unlisted reads only. */
 static const struct sl_label_rule kv_policy[] = {
-        {NULL, ":rw", KV_WRITE},
-        {NULL, ":ro", KV_READ},
+    {NULL, ":rw", KV_WRITE},
+    {NULL, ":ro", KV_READ},
 };
 
 struct session {
@@ -246,8 +246,8 @@ static int serve(void *ctx, uint64_t id, const char *client_label, const void *a
                 return -1;
         }
         s->id = id;
-        s->access = sl_label_match(kv_policy, sizeof kv_policy / sizeof kv_policy[0],
-                                   client_label, KV_READ);
+        s->access = sl_label_match(kv_policy, sizeof kv_policy / sizeof kv_policy[0], client_label,
+                                   KV_READ);
         snprintf(s->label, sizeof s->label, "%s", client_label);
         fcntl(s->fd, F_SETFL, O_NONBLOCK); /* ours only: the client's end stays blocking */
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = s};
@@ -262,8 +262,8 @@ static int serve(void *ctx, uint64_t id, const char *client_label, const void *a
         s->reading = true;
         kv->sessions[i] = s;
         kv->nsessions++;
-        sl_log(kv->sl, SL_LOG_INFO, "session %llu for %s: %s", (unsigned long long)id,
-               client_label, s->access == KV_WRITE ? "read-write" : "read-only");
+        sl_log(kv->sl, SL_LOG_INFO, "session %llu for %s: %s", (unsigned long long)id, client_label,
+               s->access == KV_WRITE ? "read-write" : "read-only");
         report(kv);
         return 0;
 }

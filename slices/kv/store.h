@@ -7,11 +7,11 @@
 
 /* Bounds, so a client cannot grow the slice past its memory quota by
  * writing: the cgroup would OOM-kill it and every other client with it. */
-#define KV_KEY_MAX 255            /* bytes in a key */
-#define KV_VALUE_MAX 3800         /* bytes in a value: a request line fits in KV_LINE_MAX */
+#define KV_KEY_MAX     255  /* bytes in a key */
+#define KV_VALUE_MAX   3800 /* bytes in a value: a request line fits in KV_LINE_MAX */
 #define KV_MAX_ENTRIES 4096
-#define KV_MAX_BYTES (4 << 20)    /* keys + values */
-#define KV_BUCKETS 1024           /* power of two */
+#define KV_MAX_BYTES   (4 << 20) /* keys + values */
+#define KV_BUCKETS     1024      /* power of two */
 
 struct kv_entry {
         struct kv_entry *next;

@@ -44,20 +44,20 @@ __attribute__((format(printf, 2, 3))) static int proto_err(struct sl_error *err,
 /* ---- about messages ----------------------------------------------------- */
 
 static const char *const body_names[] = {
-        [SLICED__PARENT__ENVELOPE__BODY__NOT_SET] = "(no body)",
-        [SLICED__PARENT__ENVELOPE__BODY_SESSION_REQUEST] = "SessionRequest",
-        [SLICED__PARENT__ENVELOPE__BODY_SESSION_CLOSE] = "SessionClose",
-        [SLICED__PARENT__ENVELOPE__BODY_SESSION_GRANT] = "SessionGrant",
-        [SLICED__PARENT__ENVELOPE__BODY_SESSION_DENY] = "SessionDeny",
-        [SLICED__PARENT__ENVELOPE__BODY_SESSION_CLOSED] = "SessionClosed",
-        [SLICED__PARENT__ENVELOPE__BODY_ANNOUNCE] = "Announce",
-        [SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION_REPLY] = "CreateSessionReply",
-        [SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION] = "CreateSession",
-        [SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT] = "Heartbeat",
-        [SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT_ACK] = "HeartbeatAck",
-        [SLICED__PARENT__ENVELOPE__BODY_CONFIG_UPDATE] = "ConfigUpdate",
-        [SLICED__PARENT__ENVELOPE__BODY_REPORT] = "Report",
-        [SLICED__PARENT__ENVELOPE__BODY_LOG] = "Log",
+    [SLICED__PARENT__ENVELOPE__BODY__NOT_SET] = "(no body)",
+    [SLICED__PARENT__ENVELOPE__BODY_SESSION_REQUEST] = "SessionRequest",
+    [SLICED__PARENT__ENVELOPE__BODY_SESSION_CLOSE] = "SessionClose",
+    [SLICED__PARENT__ENVELOPE__BODY_SESSION_GRANT] = "SessionGrant",
+    [SLICED__PARENT__ENVELOPE__BODY_SESSION_DENY] = "SessionDeny",
+    [SLICED__PARENT__ENVELOPE__BODY_SESSION_CLOSED] = "SessionClosed",
+    [SLICED__PARENT__ENVELOPE__BODY_ANNOUNCE] = "Announce",
+    [SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION_REPLY] = "CreateSessionReply",
+    [SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION] = "CreateSession",
+    [SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT] = "Heartbeat",
+    [SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT_ACK] = "HeartbeatAck",
+    [SLICED__PARENT__ENVELOPE__BODY_CONFIG_UPDATE] = "ConfigUpdate",
+    [SLICED__PARENT__ENVELOPE__BODY_REPORT] = "Report",
+    [SLICED__PARENT__ENVELOPE__BODY_LOG] = "Log",
 };
 
 const char *sl_pp_body_name(body_case c)
@@ -76,10 +76,8 @@ bool sl_pp_sent_by_slice(body_case c)
         case SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION_REPLY:
         case SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT_ACK:
         case SLICED__PARENT__ENVELOPE__BODY_REPORT:
-        case SLICED__PARENT__ENVELOPE__BODY_LOG:
-                return true;
-        default:
-                return false;
+        case SLICED__PARENT__ENVELOPE__BODY_LOG: return true;
+        default: return false;
         }
 }
 
@@ -87,12 +85,10 @@ size_t sl_pp_fds_required(const sl_pp_envelope *m)
 {
         switch (m->body_case) {
         case SLICED__PARENT__ENVELOPE__BODY_SESSION_GRANT:
-        case SLICED__PARENT__ENVELOPE__BODY_CONFIG_UPDATE:
-                return 1;
+        case SLICED__PARENT__ENVELOPE__BODY_CONFIG_UPDATE: return 1;
         case SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION_REPLY:
                 return m->create_session_reply && m->create_session_reply->ok ? 1 : 0;
-        default:
-                return 0;
+        default: return 0;
         }
 }
 
@@ -135,8 +131,8 @@ static int check_id(const char *type, uint64_t id, struct sl_error *err)
         return 0;
 }
 
-static int check_str(const char *type, const char *field, const char *s, size_t max,
-                     bool required, struct sl_error *err)
+static int check_str(const char *type, const char *field, const char *s, size_t max, bool required,
+                     struct sl_error *err)
 {
         size_t n = strlen(s ? s : "");
         if (n > max)
@@ -146,8 +142,7 @@ static int check_str(const char *type, const char *field, const char *s, size_t 
         return 0;
 }
 
-static int check_service(const char *type, const char *field, const char *s,
-                         struct sl_error *err)
+static int check_service(const char *type, const char *field, const char *s, struct sl_error *err)
 {
         char q[QUOTE_MAX + 4];
         if (!s || !sl_pp_service_name_ok(s))
@@ -203,8 +198,7 @@ static int check_body(const sl_pp_envelope *m, const char *t, struct sl_error *e
         case SLICED__PARENT__ENVELOPE__BODY_SESSION_DENY:
                 if (check_id(t, m->session_deny->id, err) < 0)
                         return -1;
-                return check_str(t, "reason", m->session_deny->reason, SL_PP_REASON_MAX, true,
-                                 err);
+                return check_str(t, "reason", m->session_deny->reason, SL_PP_REASON_MAX, true, err);
         case SLICED__PARENT__ENVELOPE__BODY_SESSION_CLOSED: {
                 const Sliced__Parent__SessionClosed *b = m->session_closed;
                 if (check_id(t, b->id, err) < 0 ||
@@ -223,14 +217,14 @@ static int check_body(const sl_pp_envelope *m, const char *t, struct sl_error *e
         }
         case SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION: {
                 const Sliced__Parent__CreateSession *b = m->create_session;
-                if (check_id(t, b->id, err) < 0 || check_service(t, "service", b->service, err) < 0 ||
+                if (check_id(t, b->id, err) < 0 ||
+                    check_service(t, "service", b->service, err) < 0 ||
                     check_str(t, "client_label", b->client_label, SL_PP_LABEL_MAX, true, err) < 0)
                         return -1;
                 return check_bytes(t, "args", &b->args, SL_PP_ARGS_MAX, err);
         }
         case SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT:
-        case SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT_ACK:
-                return 0;
+        case SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT_ACK: return 0;
         case SLICED__PARENT__ENVELOPE__BODY_CONFIG_UPDATE:
                 return check_hash(t, &m->config_update->blake2b, err);
         case SLICED__PARENT__ENVELOPE__BODY_REPORT:
@@ -241,7 +235,8 @@ static int check_body(const sl_pp_envelope *m, const char *t, struct sl_error *e
                                          SL_PP_LOG_LEVEL_MAX);
                 return check_str(t, "text", m->log->text, SL_PP_LOG_MAX, false, err);
         default:
-                return proto_err(err, "envelope: no body (empty, or a type this build does not know)");
+                return proto_err(err,
+                                 "envelope: no body (empty, or a type this build does not know)");
         }
 }
 
@@ -277,8 +272,8 @@ int sl_pp_decode(const uint8_t *buf, size_t len, size_t nfds, sl_pp_envelope **m
         static const uint8_t empty[1];
         sl_pp_envelope *e = sliced__parent__envelope__unpack(NULL, len, len ? buf : empty);
         if (!e)
-                return proto_err(err, "envelope: %zu bytes do not decode as a parent-protocol message",
-                                 len);
+                return proto_err(
+                    err, "envelope: %zu bytes do not decode as a parent-protocol message", len);
         if (sl_pp_check(e, nfds, err) < 0) {
                 sl_pp_free(e);
                 return -1;
@@ -295,8 +290,7 @@ void sl_pp_free(sl_pp_envelope *m)
 
 /* ---- transport ------------------------------------------------------------ */
 
-int sl_pp_send(int fd, const sl_pp_envelope *m, const int *fds, size_t nfds,
-               struct sl_error *err)
+int sl_pp_send(int fd, const sl_pp_envelope *m, const int *fds, size_t nfds, struct sl_error *err)
 {
         const char *t = sl_pp_body_name(m->body_case);
         /* Check what we send as the receiver will: a message it would refuse
@@ -310,8 +304,7 @@ int sl_pp_send(int fd, const sl_pp_envelope *m, const int *fds, size_t nfds,
                 }
         size_t len = protobuf_c_message_get_packed_size(&m->base);
         if (len > SL_PP_DATAGRAM_MAX)
-                return proto_err(err, "send %s: %zu bytes, at most %d", t, len,
-                                 SL_PP_DATAGRAM_MAX);
+                return proto_err(err, "send %s: %zu bytes, at most %d", t, len, SL_PP_DATAGRAM_MAX);
         _cleanup_free_ uint8_t *buf = malloc(len ? len : 1);
         if (!buf)
                 return sl_error_errno(err, "send %s", t);
@@ -387,7 +380,8 @@ static int take_fds(struct msghdr *mh, int *got, size_t *ngot, struct sl_error *
         if (other_type || other_level) {
                 close_all(got, *ngot);
                 *ngot = 0;
-                return proto_err(err, "recvmsg: control message (level %d, type %d) is not SCM_RIGHTS",
+                return proto_err(err,
+                                 "recvmsg: control message (level %d, type %d) is not SCM_RIGHTS",
                                  other_level, other_type);
         }
         if (surplus) {

@@ -39,10 +39,10 @@
  * (sv_check_service_name), so every routable name can be asked for. */
 #define SL_PP_SERVICE_MAX 63
 /* A label: the client's path in the tree plus route labels (SV_LABEL_MAX). */
-#define SL_PP_LABEL_MAX 512
+#define SL_PP_LABEL_MAX  512
 #define SL_PP_REASON_MAX 512
-#define SL_PP_LOG_MAX (4 * 1024)
-#define SL_PP_ARGS_MAX (16 * 1024)
+#define SL_PP_LOG_MAX    (4 * 1024)
+#define SL_PP_ARGS_MAX   (16 * 1024)
 #define SL_PP_REPORT_MAX (32 * 1024)
 /* BLAKE2b-256, the store's and rom's hash. */
 #define SL_PP_BLAKE2B_LEN 32
@@ -60,8 +60,7 @@ typedef Sliced__Parent__Envelope sl_pp_envelope;
  * set: EAGAIN when the peer's queue is full (the caller decides: drop, retry
  * on POLLOUT, or give up on the peer), EPIPE when the peer is gone, EPROTO
  * when m itself breaks a rule (a bug in the caller). */
-int sl_pp_send(int fd, const sl_pp_envelope *m, const int *fds, size_t nfds,
-               struct sl_error *err);
+int sl_pp_send(int fd, const sl_pp_envelope *m, const int *fds, size_t nfds, struct sl_error *err);
 
 /* Receive one datagram (recvmsg, MSG_CMSG_CLOEXEC|MSG_DONTWAIT). fds must
  * have room for SL_PP_FDS_MAX. Returns

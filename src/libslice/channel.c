@@ -92,8 +92,7 @@ int sl_init_fd(int fd, struct sl_slice **out, char *msg, size_t msg_len)
         if (rc < 0)
                 return rc;
         int fl = fcntl(fd, F_GETFL);
-        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 ||
-            fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+        if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return init_err(msg, msg_len, errno, "parent channel fd %d: fcntl: %s", fd,
                                 strerror(errno));
         struct sl_slice *sl = calloc(1, sizeof *sl);
@@ -212,15 +211,14 @@ static void handle(struct sl_slice *sl, const sl_pp_envelope *m, int fd)
         case SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION:
                 sl__on_create_session(sl, m->create_session);
                 return;
-        case SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT:
-                on_heartbeat(sl, m->heartbeat->seq);
-                return;
+        case SLICED__PARENT__ENVELOPE__BODY_HEARTBEAT: on_heartbeat(sl, m->heartbeat->seq); return;
         case SLICED__PARENT__ENVELOPE__BODY_CONFIG_UPDATE:
                 sl__on_config_update(sl, m->config_update, fd);
                 return;
         default:
                 /* What a slice sends itself: the supervisor never sends it. */
-                sl__fail(sl, EPROTO, "dropped %s from the supervisor: a slice sends it, not the supervisor",
+                sl__fail(sl, EPROTO,
+                         "dropped %s from the supervisor: a slice sends it, not the supervisor",
                          sl_pp_body_name(m->body_case));
                 return;
         }

@@ -50,8 +50,8 @@ struct sl_service {
 
 struct sl_slice {
         int fd;
-        bool gone;         /* EOF or a fatal error: no more sends or receives */
-        uint64_t next_id;  /* ids of this slice's requests: 1, 2, ... */
+        bool gone;        /* EOF or a fatal error: no more sends or receives */
+        uint64_t next_id; /* ids of this slice's requests: 1, 2, ... */
         struct sl_pending *pending;
         struct sl_service *services;
         sl_closed_cb closed_cb;
@@ -71,7 +71,7 @@ int sl__dispatch_one(struct sl_slice *sl);
 
 /* Record a failure in sl->err and return -errnum. */
 int sl__fail(struct sl_slice *sl, int errnum, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Handlers dispatch calls (session.c). fd is -1 when none came; handlers
  * take ownership of it. */

@@ -40,13 +40,13 @@ static void complete(struct sl_pending *p)
         if (!p->cb)
                 return;
         struct sl_grant g = {
-                .id = p->id,
-                .fd = p->res.fd,
-                .error = p->res.error,
-                .reason = p->res.reason,
-                .server_label = p->res.server_label,
-                .size = p->res.size,
-                .has_blake2b = p->res.has_blake2b,
+            .id = p->id,
+            .fd = p->res.fd,
+            .error = p->res.error,
+            .reason = p->res.reason,
+            .server_label = p->res.server_label,
+            .size = p->res.size,
+            .has_blake2b = p->res.has_blake2b,
         };
         memcpy(g.blake2b, p->res.blake2b, sizeof g.blake2b);
         p->cb(p->ctx, &g);
@@ -105,8 +105,8 @@ void sl__on_deny(struct sl_slice *sl, uint64_t id, const char *reason)
 
 void sl__on_closed(struct sl_slice *sl, const Sliced__Parent__SessionClosed *c)
 {
-        enum sl_role role = c->role == SLICED__PARENT__ROLE__ROLE_SERVER ? SL_ROLE_SERVER
-                                                                          : SL_ROLE_CLIENT;
+        enum sl_role role =
+            c->role == SLICED__PARENT__ROLE__ROLE_SERVER ? SL_ROLE_SERVER : SL_ROLE_CLIENT;
         if (role == SL_ROLE_CLIENT) {
                 /* Closed before it was granted (the server went while it was
                  * being asked): for the waiter that is a refusal. */
@@ -125,7 +125,9 @@ void sl__on_closed(struct sl_slice *sl, const Sliced__Parent__SessionClosed *c)
 static int check_request(struct sl_slice *sl, const char *service, size_t len)
 {
         if (!service || !sl_pp_service_name_ok(service))
-                return sl__fail(sl, EINVAL, "'%.80s' is not a service name (1-%d of a-z, 0-9, '-', '_', '.', starting with a letter or digit)",
+                return sl__fail(sl, EINVAL,
+                                "'%.80s' is not a service name (1-%d of a-z, 0-9, '-', '_', '.', "
+                                "starting with a letter or digit)",
                                 service ? service : "(null)", SL_SERVICE_MAX);
         if (len > SL_ARGS_MAX)
                 return sl__fail(sl, EINVAL, "session arguments for '%s': %zu bytes, at most %d",
@@ -134,8 +136,8 @@ static int check_request(struct sl_slice *sl, const char *service, size_t len)
 }
 
 /* Send the request for p (id assigned here) and link it. */
-static int request(struct sl_slice *sl, struct sl_pending *p, const char *service,
-                   const void *args, size_t len, uint64_t memory)
+static int request(struct sl_slice *sl, struct sl_pending *p, const char *service, const void *args,
+                   size_t len, uint64_t memory)
 {
         int rc = check_request(sl, service, len);
         if (rc < 0)
@@ -190,8 +192,7 @@ int sl__open_wait(struct sl_slice *sl, const char *service, const void *args, si
                 }
                 struct pollfd pfd = {.fd = sl->fd, .events = POLLIN};
                 if (poll(&pfd, 1, wait) < 0 && errno != EINTR) {
-                        rc = sl__fail(sl, errno, "poll on the parent channel: %s",
-                                      strerror(errno));
+                        rc = sl__fail(sl, errno, "poll on the parent channel: %s", strerror(errno));
                         take_pending(sl, p->id);
                         free(p);
                         sl__copy(res->reason, sizeof res->reason, sl->err.msg);
