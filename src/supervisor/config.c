@@ -339,3 +339,14 @@ int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err
         *cfg = c;
         return 0;
 }
+
+int sv_config_set(struct sv_config *cfg, const char *key, const char *value, struct sl_error *err)
+{
+        for (size_t i = 0; i < SL_ARRAY_SIZE(config_keys); i++)
+                if (!strcmp(config_keys[i].key, key)) {
+                        if (config_keys[i].set(cfg, value, err) < 0)
+                                return sl_error_prefix(err, "%s", key);
+                        return 0;
+                }
+        return sl_error_set(err, 0, "unknown setting '%s'", key);
+}

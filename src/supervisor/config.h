@@ -32,4 +32,8 @@ void sv_config_defaults(struct sv_config *cfg);
  * naming file:line:column. Keys not present keep their current value. */
 int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err);
 
+/* One setting by its sliced.conf key (command-line overrides), with the same
+ * checks as the file. */
+int sv_config_set(struct sv_config *cfg, const char *key, const char *value, struct sl_error *err);
+
 #endif

@@ -28,12 +28,17 @@ static const char usage[] =
         "      --runtime-dir DIR    state report and API socket (default /run/sliced)\n"
         "      --cgroup-root DIR    cgroupfs mount (default /sys/fs/cgroup)\n"
         "      --log-target auto|journal|stderr\n"
+        "      --cgroup-base NAME   cgroup subtree sliced owns (default sliced)\n"
+        "      --uid-range FIRST-LAST  uids for slices when root (default 200000-265535)\n"
+        "      --route-wait DURATION   how long a session request waits for its server\n"
+        "      --api-socket PATH    the REST API socket (default RUNTIME_DIR/api.sock)\n"
         "      --check              validate the topology, list every error, and exit\n"
         "                           (0 valid, 1 invalid)\n"
         "  -h, --help               show this help\n"
         "      --version            show the version\n";
 
-enum { OPT_STATE = 256, OPT_RUNTIME, OPT_CGROUP, OPT_CHECK, OPT_VERSION, OPT_LOG };
+enum { OPT_STATE = 256, OPT_RUNTIME, OPT_CGROUP, OPT_CHECK, OPT_VERSION, OPT_LOG,
+       OPT_CGROUP_BASE, OPT_UID_RANGE, OPT_ROUTE_WAIT, OPT_API_SOCKET };
 
 static const struct option longopts[] = {
         { "config", required_argument, NULL, 'c' },
@@ -42,6 +47,10 @@ static const struct option longopts[] = {
         { "runtime-dir", required_argument, NULL, OPT_RUNTIME },
         { "cgroup-root", required_argument, NULL, OPT_CGROUP },
         { "log-target", required_argument, NULL, OPT_LOG },
+        { "cgroup-base", required_argument, NULL, OPT_CGROUP_BASE },
+        { "uid-range", required_argument, NULL, OPT_UID_RANGE },
+        { "route-wait", required_argument, NULL, OPT_ROUTE_WAIT },
+        { "api-socket", required_argument, NULL, OPT_API_SOCKET },
         { "check", no_argument, NULL, OPT_CHECK },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
@@ -50,44 +59,56 @@ static const struct option longopts[] = {
 
 struct overrides {
         const char *config, *topology, *state, *runtime, *cgroup, *log;
+        const char *cgroup_base, *uid_range, *route_wait, *api_socket;
         int check;
 };
 
-static int set_str(char *dst, size_t cap, const char *src, const char *what)
-{
-        if (snprintf(dst, cap, "%s", src) >= (int)cap) {
-                fprintf(stderr, "sliced: %s: path too long\n", what);
-                return -1;
-        }
-        return 0;
-}
-
+/* Command-line overrides, applied over sliced.conf in this order (the API
+ * socket follows a changed runtime dir unless given itself). */
 static int apply_overrides(struct sv_config *cfg, const struct overrides *o)
 {
-        if (o->topology && set_str(cfg->topology, sizeof cfg->topology, o->topology, "--topology") < 0)
-                return -1;
-        if (o->state && set_str(cfg->state_dir, sizeof cfg->state_dir, o->state, "--state-dir") < 0)
-                return -1;
-        if (o->runtime) {
-                if (set_str(cfg->runtime_dir, sizeof cfg->runtime_dir, o->runtime, "--runtime-dir") < 0)
+        const struct {
+                const char *key, *value;
+        } set[] = {
+                { "topology", o->topology },       { "state_dir", o->state },
+                { "runtime_dir", o->runtime },     { "cgroup_root", o->cgroup },
+                { "cgroup_base", o->cgroup_base }, { "uid_range", o->uid_range },
+                { "log_target", o->log },          { "route_wait", o->route_wait },
+                { "api_socket", o->api_socket },
+        };
+        struct sl_error err;
+        for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
+                if (!set[i].value)
+                        continue;
+                /* paths on the command line are relative to where it is typed */
+                char abs[PATH_MAX];
+                const char *v = set[i].value;
+                if (i < 4 || !strcmp(set[i].key, "api_socket")) {
+                        if (v[0] != '/' && realpath(v, abs)) {
+                                v = abs;
+                        } else if (v[0] != '/' && getcwd(abs, sizeof abs) &&
+                                   strlen(abs) + strlen(v) + 2 < sizeof abs) {
+                                strcat(abs, "/");
+                                strcat(abs, v);
+                                v = abs;
+                        }
+                }
+                if (sv_config_set(cfg, set[i].key, v, &err) < 0) {
+                        char opt[32];
+                        snprintf(opt, sizeof opt, "%s", set[i].key);
+                        for (char *c = opt; *c; c++)
+                                *c = *c == '_' ? '-' : *c;
+                        /* the option is the sliced.conf key with dashes */
+                        fprintf(stderr, "sliced: --%s: %s\n", opt, err.msg);
                         return -1;
-                /* the API socket follows the runtime dir unless set apart */
-                snprintf(cfg->api_socket, sizeof cfg->api_socket, "%s/api.sock", o->runtime);
-        }
-        if (o->cgroup &&
-            set_str(cfg->cgroup_fsroot, sizeof cfg->cgroup_fsroot, o->cgroup, "--cgroup-root") < 0)
-                return -1;
-        if (o->log) {
-                if (!strcmp(o->log, "auto"))
-                        cfg->log_target = SV_LOG_AUTO;
-                else if (!strcmp(o->log, "journal"))
-                        cfg->log_target = SV_LOG_JOURNAL;
-                else if (!strcmp(o->log, "stderr"))
-                        cfg->log_target = SV_LOG_STDERR;
-                else {
-                        fprintf(stderr, "sliced: --log-target '%s': expected auto, journal or stderr\n",
-                                o->log);
-                        return -1;
+                }
+                if (!strcmp(set[i].key, "runtime_dir") && !o->api_socket) {
+                        char sock[PATH_MAX + 16];
+                        snprintf(sock, sizeof sock, "%s/api.sock", cfg->runtime_dir);
+                        if (sv_config_set(cfg, "api_socket", sock, &err) < 0) {
+                                fprintf(stderr, "sliced: --runtime-dir: %s\n", err.msg);
+                                return -1;
+                        }
                 }
         }
         return 0;
@@ -132,6 +153,10 @@ int main(int argc, char **argv)
                 case OPT_RUNTIME: o.runtime = optarg; break;
                 case OPT_CGROUP: o.cgroup = optarg; break;
                 case OPT_LOG: o.log = optarg; break;
+                case OPT_CGROUP_BASE: o.cgroup_base = optarg; break;
+                case OPT_UID_RANGE: o.uid_range = optarg; break;
+                case OPT_ROUTE_WAIT: o.route_wait = optarg; break;
+                case OPT_API_SOCKET: o.api_socket = optarg; break;
                 case OPT_CHECK: o.check = 1; break;
                 case 'h': fputs(usage, stdout); return 0;
                 case OPT_VERSION: printf("sliced %s\n", SLICED_VERSION); return 0;
