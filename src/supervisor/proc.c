@@ -196,8 +196,38 @@ static void limits_of(const struct sv_resources *r, struct sb_cgroup_limits *lim
                 snprintf(lim->cpus, sizeof lim->cpus, "%s", r->cores);
 }
 
+/* After cgroup.kill some kernels (seen on 6.18) SIGKILL every process later
+ * cloned into that cgroup with CLONE_INTO_CGROUP: the slice could never run
+ * again. Its process cgroup is made anew instead (it is empty by now). */
+static void renew_killed_cgroup(struct sv_slice *s)
+{
+        struct sl_error err;
+        if (!s->proc_cg_killed || !s->proc_cg)
+                return;
+        s->proc_cg_killed = 0;
+        if (s->proc_cg != s->cg) { /* a parent's _self leaf */
+                if (sb_cgroup_destroy(s->proc_cg, &err) < 0)
+                        sv_log(s->sv, 4, "%s: %s", s->path, err.msg);
+                s->proc_cg = NULL;
+        } else if (s->n_children == 0) {
+                if (sb_cgroup_destroy(s->cg, &err) < 0)
+                        sv_log(s->sv, 4, "%s: %s", s->path, err.msg);
+                s->cg = s->proc_cg = NULL;
+        }
+}
+
 int sv_proc_cgroups(struct sv_slice *s, struct sl_error *err)
 {
+        renew_killed_cgroup(s);
+        if (s->cg && !s->proc_cg && s->spec->exec && s->spec->n_children > 0) {
+                char leaf[PATH_MAX];
+                struct sb_cgroup_limits none;
+                memset(&none, 0, sizeof none);
+                if (cg_name(s, "/_self", leaf, sizeof leaf) < 0 ||
+                    sb_cgroup_create(&s->sv->cgsys, leaf, &none, &s->proc_cg, err) < 0)
+                        return sl_error_prefix(err, "%s", s->path);
+                return 0;
+        }
         if (!s->sv->have_cgroups || s->cg)
                 return 0;
         char name[PATH_MAX];
@@ -393,6 +423,8 @@ void sv_proc_kill_all(struct sv_slice *s)
         struct sl_error err;
         if (s->proc_cg && sb_cgroup_kill(s->proc_cg, &err) < 0)
                 sv_log(s->sv, 4, "%s: %s", s->path, err.msg);
+        if (s->proc_cg)
+                s->proc_cg_killed = 1;
 }
 
 void sv_proc_release(struct sv_slice *s)

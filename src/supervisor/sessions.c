@@ -143,8 +143,13 @@ static int quota_take(struct sv_session *x, char *why, size_t len)
         struct sl_error err;
         if (!x->memory)
                 return 0;
-        if (!c->spec->res.memory || !c->cg) {
+        if (!c->spec->res.memory) {
                 snprintf(why, len, "%s has no memory limit of its own to donate from", c->path);
+                return -1;
+        }
+        if (!c->cg) {
+                snprintf(why, len, "%s cannot donate memory: its limits are not enforced (no cgroup)",
+                         c->path);
                 return -1;
         }
         struct sb_cgroup_stats st;
@@ -181,11 +186,11 @@ static void quota_return(struct sv_session *x)
         struct sl_error err;
         x->donated = 0;
         srv->donated_in -= x->memory;
-        if (srv->running && srv->spec->res.memory && srv->cg &&
+        if (srv->spec->res.memory && srv->cg &&
             sb_cgroup_set_memory_max(srv->cg, memory_limit(srv), &err) < 0)
                 sv_log(c->sv, 4, "%s: %s", srv->path, err.msg);
         c->donated_out -= x->memory;
-        if (c->running && c->cg && sb_cgroup_set_memory_max(c->cg, memory_limit(c), &err) < 0)
+        if (c->cg && sb_cgroup_set_memory_max(c->cg, memory_limit(c), &err) < 0)
                 sv_log(c->sv, 4, "%s: %s", c->path, err.msg);
 }
 
@@ -357,7 +362,9 @@ static int platform_rom(struct sv_slice *c, uint64_t id, const char *name)
         struct stat st;
         if (file < 0 || fstat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
                 deny(c, id, "rom '%s': %s", name,
-                     file < 0 ? strerror(errno) : "not a regular file");
+                     file >= 0          ? "not a regular file"
+                     : errno == EXDEV   ? "leads outside the path granted to the slice"
+                                        : strerror(errno));
                 if (file >= 0)
                         close(file);
                 return -1;

@@ -241,7 +241,10 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev)
                         s->restart_after_stop = 0;
                         s->last_end.kind = SV_END_UNHEALTHY;
                         snprintf(s->last_end.detail, sizeof s->last_end.detail,
-                                 "%u failed health checks", s->health_failures);
+                                 s->spec->health.kind == SV_HEALTH_HEARTBEAT
+                                         ? "%u heartbeats unanswered"
+                                         : "%u failed health checks",
+                                 s->health_failures);
                         next = ended(s);
                 }
                 break;

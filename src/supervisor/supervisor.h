@@ -80,6 +80,7 @@ struct sv_slice {
         /* cgroups: own (limits), and where the process goes */
         struct sb_cgroup *cg;
         struct sb_cgroup *proc_cg;
+        int proc_cg_killed;             /* SIGKILLed through the cgroup: make it anew before the next run */
 
         uv_timer_t timer;               /* back-off, stop timeout */
         uv_timer_t health_timer;
