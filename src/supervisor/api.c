@@ -112,7 +112,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 
 /* ---- who is asking ---- */
 
-/* Mutations need uid 0 or membership of group `sliced` (the peer's real
+/* Mutations need uid 0, sliced's own uid, or membership of group `sliced` (the peer's real
  * supplementary groups, read from /proc: SO_PEERCRED carries the primary
  * gid only). Reads need only the socket's permission. */
 static int may_change(struct sv_api *api, struct MHD_Connection *c, char *who, size_t len)
@@ -126,7 +126,9 @@ static int may_change(struct sv_api *api, struct MHD_Connection *c, char *who, s
                 return 0;
         }
         snprintf(who, len, "uid %u", cred.uid);
-        if (cred.uid == 0)
+        /* root, and the user sliced runs as (an unprivileged sliced belongs
+         * to whoever started it) */
+        if (cred.uid == 0 || cred.uid == geteuid())
                 return 1;
         if (!api->have_group)
                 return 0;
