@@ -74,24 +74,30 @@ struct conn_ctx {
 static void run_mhd(struct sv_api *api);
 static void timer_cb(uv_timer_t *t);
 
+/* j as text plus a newline (one ndjson line, or a response body); consumes
+ * j. NULL when out of memory. */
+static char *json_line(json_t *j, size_t flags, size_t *len)
+{
+        char *text = j ? json_dumps(j, flags) : NULL;
+        json_decref(j);
+        char *line = NULL;
+        if (text && asprintf(&line, "%s\n", text) < 0)
+                line = NULL;
+        free(text);
+        if (line && len)
+                *len = strlen(line);
+        return line;
+}
+
 /* ---- responses ---- */
 
 static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
 {
-        char *text = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
-        json_decref(j);
-        if (!text)
+        size_t n;
+        char *body = json_line(j, JSON_INDENT(2) | JSON_SORT_KEYS, &n);
+        if (!body)
                 return MHD_NO;
-        size_t n = strlen(text);
-        char *body = realloc(text, n + 2);
-        if (!body) {
-                free(text);
-                return MHD_NO;
-        }
-        body[n] = '\n';
-        body[n + 1] = '\0';
-        struct MHD_Response *r =
-                MHD_create_response_from_buffer(n + 1, body, MHD_RESPMEM_MUST_FREE);
+        struct MHD_Response *r = MHD_create_response_from_buffer(n, body, MHD_RESPMEM_MUST_FREE);
         MHD_add_response_header(r, "Content-Type", "application/json");
         enum MHD_Result ret = MHD_queue_response(c, status, r);
         MHD_destroy_response(r);
@@ -162,22 +168,10 @@ static void stream_free(void *cls)
 
 static char *log_json_line(const struct sv_logline *l, size_t *len)
 {
-        json_t *j = json_pack("{s:I,s:I,s:s,s:s}", "ts", (json_int_t)l->ts_us, "seq",
-                              (json_int_t)l->seq, "stream", l->is_err ? "stderr" : "stdout",
-                              "text", l->text);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        if (!text)
-                return NULL;
-        *len = strlen(text);
-        char *line = realloc(text, *len + 2);
-        if (!line) {
-                free(text);
-                return NULL;
-        }
-        line[(*len)++] = '\n';
-        line[*len] = '\0';
-        return line;
+        return json_line(json_pack("{s:I,s:I,s:s,s:s}", "ts", (json_int_t)l->ts_us, "seq",
+                                   (json_int_t)l->seq, "stream", l->is_err ? "stderr" : "stdout",
+                                   "text", l->text),
+                         JSON_COMPACT, len);
 }
 
 /* Format the next chunk into st->pending. 1: have data, 0: nothing now,
@@ -289,23 +283,18 @@ void sv_api_event(struct sv_api *api, const struct sv_slice *s)
         sv_end_describe(&s->last_end, reason, sizeof reason);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        json_t *j = json_pack("{s:I,s:s,s:s,s:s}", "ts",
-                              (json_int_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, "path", s->path,
-                              "state", sv_state_name(s->state), "reason", reason);
-        char *text = j ? json_dumps(j, JSON_COMPACT) : NULL;
-        json_decref(j);
-        if (!text)
+        char *line = json_line(json_pack("{s:I,s:s,s:s,s:o}", "ts",
+                                         (json_int_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
+                                         "path", s->path, "state", sv_state_name(s->state),
+                                         "reason",
+                                         s->last_end.kind == SV_END_NONE ? json_null()
+                                                                          : json_string(reason)),
+                               JSON_COMPACT, NULL);
+        if (!line)
                 return;
         struct api_event *e = &api->events[api->event_seq % API_EVENTS_MAX];
         free(e->line);
-        size_t n = strlen(text);
-        e->line = realloc(text, n + 2);
-        if (!e->line) {
-                free(text);
-                return;
-        }
-        e->line[n] = '\n';
-        e->line[n + 1] = '\0';
+        e->line = line;
         e->seq = api->event_seq++;
         wake(api, STREAM_EVENTS);
 }
@@ -373,10 +362,12 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
         int json = ctype && strstr(ctype, "json");
         size_t plen = strlen(sv->topology_path);
         int path_is_json = plen > 5 && !strcmp(sv->topology_path + plen - 5, ".json");
-        if (json != path_is_json)
-                return send_error(c, 400, "the topology file %s is %s; send Content-Type %s",
-                                  sv->topology_path, path_is_json ? "JSON" : "YAML",
-                                  path_is_json ? "application/json" : "application/yaml");
+        /* JSON is YAML too: a YAML file may receive either; a JSON file only
+         * JSON */
+        if (path_is_json && !json)
+                return send_error(c, 400, "the topology file %s is JSON; send a JSON topology "
+                                          "(Content-Type application/json)",
+                                  sv->topology_path);
         struct sv_topology *t = NULL;
         struct sv_diag d = { 0 };
         struct sl_error err;
@@ -458,6 +449,20 @@ static enum MHD_Result on_slices(struct sv_api *api, struct MHD_Connection *c, c
         }
         char action[64], who[64];
         struct sv_slice *s = slice_from_url(sv, rest, action, sizeof action);
+        if (s && !strcmp(method, "POST") && !action[0]) {
+                /* POST always names an action: ".../web/restart" restarts
+                 * /web even when a slice /web/restart exists */
+                char path[PATH_MAX];
+                snprintf(path, sizeof path, "/%s", rest);
+                char *slash = strrchr(path, '/');
+                if (slash && slash != path) {
+                        snprintf(action, sizeof action, "%s", slash + 1);
+                        *slash = '\0';
+                        s = sv_find(sv, path);
+                }
+                if (!s)
+                        return send_error(c, 404, "no slice for '/%s'", rest);
+        }
         if (!s)
                 return send_error(c, 404, "no slice '/%s' (see GET /v1/slices)", rest);
         if (!action[0]) {

@@ -130,7 +130,7 @@ assert_eq 400 "$CODE" "invalid topology"
 assert_contains "$BODY" "unknown key 'exce' (did you mean 'exec'?)" "errors with positions"
 assert_contains "$BODY" "topo.yaml:3:5" "file:line:column"
 call -X PUT -H 'Content-Type: application/json' --data-binary '{"slices": [' http://sliced/v1/topology
-assert_eq 400 "$CODE" "JSON for a YAML topology"
+assert_eq 400 "$CODE" "a malformed JSON body"
 call -X PUT -H 'Content-Type: application/yaml' http://sliced/v1/topology
 assert_eq 400 "$CODE" "empty body"
 assert_eq "$before" "$(sd_get /ticker pid)" "/ticker untouched"
