@@ -6,7 +6,7 @@ set -euo pipefail
 
 # Build toolchain and libraries (pkg-config names in ../docs/building.md).
 PKGS=(
-  build-essential cmake pkg-config clang
+  build-essential cmake pkg-config clang clang-format
   libclang-rt-14-dev  # libFuzzer and the sanitizer runtimes for scripts/fuzz.sh
   libseccomp-dev libcap-ng-dev libsodium-dev libuv1-dev
   libprotobuf-c-dev protobuf-c-compiler libgrpc-dev

@@ -37,15 +37,17 @@ int cli_usage_error(const struct cli_ctx *ctx, const char *fmt, ...)
 
 int cli_parse_opts(struct cli_ctx *ctx, int argc, char **argv, const char *opts,
                    const struct option *longopts, const char *usage,
-                   int (*on_opt)(void *state, int c, const char *arg), void *state,
-                   int *exit_code)
+                   int (*on_opt)(void *state, int c, const char *arg), void *state, int *exit_code)
 {
         int c;
         optind = 1;
         opterr = 0; /* our own messages, prefixed like every other */
         while ((c = getopt_long(argc, argv, opts, longopts, NULL)) != -1) {
                 switch (c) {
-                case 'h': fputs(usage, stdout); *exit_code = CLI_EXIT_OK; return -1;
+                case 'h':
+                        fputs(usage, stdout);
+                        *exit_code = CLI_EXIT_OK;
+                        return -1;
                 case CLI_OPT_SOCKET: ctx->socket = optarg; continue;
                 case CLI_OPT_JSON: ctx->json = 1; continue;
                 case '?':
@@ -77,8 +79,7 @@ static const char *connect_hint(int errnum)
 static void quote_body(const char *body, size_t len, char *out, size_t out_len)
 {
         size_t n = 0;
-        for (size_t i = 0; i < len && body[i] != '\n' && n + 1 < out_len && n < CLI_QUOTE_MAX;
-             i++)
+        for (size_t i = 0; i < len && body[i] != '\n' && n + 1 < out_len && n < CLI_QUOTE_MAX; i++)
                 out[n++] = (char)((unsigned char)body[i] < 0x20 ? ' ' : body[i]);
         out[n] = '\0';
 }
@@ -196,8 +197,8 @@ static int append_segment(char **target, size_t *len, const char *seg)
         return 0;
 }
 
-int cli_slice_target(const struct cli_ctx *ctx, const char *slice, const char *suffix,
-                     char *path, char **target)
+int cli_slice_target(const struct cli_ctx *ctx, const char *slice, const char *suffix, char *path,
+                     char **target)
 {
         size_t n = strlen(slice);
         const char *s = slice[0] == '/' ? slice + 1 : slice;

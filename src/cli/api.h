@@ -46,12 +46,12 @@ int cli_print_raw(const struct cli_answer *ans);
  * path ("/app/web", in path[CLI_SLICE_PATH_MAX]) and API target
  * ("/v1/slices/app/web" + SUFFIX, malloc'd, segments escaped). On a bad
  * name, says so and returns CLI_EXIT_USAGE; 0 on success. */
-int cli_slice_target(const struct cli_ctx *ctx, const char *slice, const char *suffix,
-                     char *path, char **target);
+int cli_slice_target(const struct cli_ctx *ctx, const char *slice, const char *suffix, char *path,
+                     char **target);
 
 /* Getters that tolerate a missing or mistyped member: the client must not
  * crash on a newer (or older) daemon's answer. */
-const char *cli_json_str(const json_t *obj, const char *key); /* NULL if absent */
+const char *cli_json_str(const json_t *obj, const char *key);         /* NULL if absent */
 int cli_json_int(const json_t *obj, const char *key, long long *out); /* -1 if absent */
 
 #endif

@@ -27,12 +27,12 @@
 static const struct {
         const char *action, *usage;
 } actions[] = {
-        { "restart", ACTION_USAGE("restart", "Restart SLICE: stop it, then start it again.") },
-        { "stop", ACTION_USAGE("stop", "Stop SLICE; sliced leaves it stopped until it is started.") },
-        { "start", ACTION_USAGE("start", "Start SLICE when it is stopped, down or failed.") },
+    {"restart", ACTION_USAGE("restart", "Restart SLICE: stop it, then start it again.")},
+    {"stop", ACTION_USAGE("stop", "Stop SLICE; sliced leaves it stopped until it is started.")},
+    {"start", ACTION_USAGE("start", "Start SLICE when it is stopped, down or failed.")},
 };
 
-static const struct option action_long[] = { CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 } };
+static const struct option action_long[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 
 int cli_action(struct cli_ctx *ctx, int argc, char **argv)
 {
@@ -56,7 +56,7 @@ int cli_action(struct cli_ctx *ctx, int argc, char **argv)
         snprintf(suffix, sizeof suffix, "/%s", ctx->cmd);
         if ((code = cli_slice_target(ctx, argv[optind], suffix, path, &target)) != 0)
                 return code;
-        struct cli_http_request req = { .method = "POST", .target = target };
+        struct cli_http_request req = {.method = "POST", .target = target};
         struct cli_answer ans;
         if ((code = cli_api_call(ctx, &req, &ans)) != 0)
                 return code;

@@ -35,30 +35,30 @@
         "\n"                                                                                       \
         "The plan: `+ PATH (start)`, `- PATH (stop)`, `~ PATH (restart)` and\n"                    \
         "`= N unchanged`. FILE must be one file: sliced applies a topology by\n"                   \
-        "replacing its topology file, and refuses (409) when it reads a directory.\n"             \
+        "replacing its topology file, and refuses (409) when it reads a directory.\n"              \
         "\n"                                                                                       \
         "Exit status: 0 ok; 1 sliced refused (every error of an invalid topology is\n"             \
         "listed) or FILE cannot be read; 2 usage; 3 sliced unreachable.\n"
 
 static const char apply_usage[] =
-        "Usage: slicectl apply [OPTIONS] -f FILE\n"
-        "\n"
-        "Make FILE sliced's topology: sliced validates it completely, then starts,\n"
-        "stops and restarts slices to match it, and prints what it does. Needs root\n"
-        "or membership of group sliced.\n"
-        "\n" APPLY_OPTIONS;
+    "Usage: slicectl apply [OPTIONS] -f FILE\n"
+    "\n"
+    "Make FILE sliced's topology: sliced validates it completely, then starts,\n"
+    "stops and restarts slices to match it, and prints what it does. Needs root\n"
+    "or membership of group sliced.\n"
+    "\n" APPLY_OPTIONS;
 
 static const char diff_usage[] =
-        "Usage: slicectl diff [OPTIONS] -f FILE\n"
-        "\n"
-        "Show what `slicectl apply -f FILE` would do, changing nothing: sliced\n"
-        "validates FILE and prints its plan (a dry run).\n"
-        "\n" APPLY_OPTIONS;
+    "Usage: slicectl diff [OPTIONS] -f FILE\n"
+    "\n"
+    "Show what `slicectl apply -f FILE` would do, changing nothing: sliced\n"
+    "validates FILE and prints its plan (a dry run).\n"
+    "\n" APPLY_OPTIONS;
 
 static const struct option apply_long[] = {
-        { "file", required_argument, NULL, 'f' },
-        CLI_COMMON_OPTIONS,
-        { NULL, 0, NULL, 0 },
+    {"file", required_argument, NULL, 'f'},
+    CLI_COMMON_OPTIONS,
+    {NULL, 0, NULL, 0},
 };
 
 struct apply_opts {
@@ -91,9 +91,10 @@ static int read_topology(const struct cli_ctx *ctx, const char *file, char **buf
         }
         int in = std_in ? STDIN_FILENO : fd;
         if (fstat(in, &st) == 0 && S_ISDIR(st.st_mode))
-                return cli_usage_error(ctx, "`%s` is a directory: give one topology file "
-                                            "(sliced applies a topology by replacing its one "
-                                            "file; merge the directory's files into one first)",
+                return cli_usage_error(ctx,
+                                       "`%s` is a directory: give one topology file "
+                                       "(sliced applies a topology by replacing its one "
+                                       "file; merge the directory's files into one first)",
                                        file);
         size_t cap = 0, n = 0;
         char *b = NULL;
@@ -121,8 +122,10 @@ static int read_topology(const struct cli_ctx *ctx, const char *file, char **buf
                         break;
                 n += (size_t)r;
                 if (n > CLI_TOPOLOGY_MAX) {
-                        cli_error(ctx, "`%s` is larger than %u bytes, sliced's limit for a "
-                                       "topology file", file, CLI_TOPOLOGY_MAX);
+                        cli_error(ctx,
+                                  "`%s` is larger than %u bytes, sliced's limit for a "
+                                  "topology file",
+                                  file, CLI_TOPOLOGY_MAX);
                         free(b);
                         return CLI_EXIT_FAIL;
                 }
@@ -141,8 +144,7 @@ static const char *content_type(const char *file, const char *body)
                 body += strspn(body, " \t\r\n");
                 return *body == '{' ? "application/json" : "application/yaml";
         }
-        return n >= 5 && !strcmp(file + n - 5, ".json") ? "application/json"
-                                                        : "application/yaml";
+        return n >= 5 && !strcmp(file + n - 5, ".json") ? "application/json" : "application/yaml";
 }
 
 static void plan_list(const json_t *plan, const char *key, char mark, const char *colour)
@@ -151,8 +153,8 @@ static void plan_list(const json_t *plan, const char *key, char mark, const char
         json_t *e;
         json_array_foreach(json_object_get(plan, key), i, e)
         {
-                const char *path = json_is_string(e) ? json_string_value(e)
-                                                     : cli_json_str(e, "path");
+                const char *path =
+                    json_is_string(e) ? json_string_value(e) : cli_json_str(e, "path");
                 printf("%s%c %s (%s)%s\n", colour ? colour : "", mark, path ? path : "?", key,
                        colour ? CLI_RESET : "");
         }
@@ -173,10 +175,9 @@ static int print_plan(const struct cli_ctx *ctx, const json_t *answer)
         return CLI_EXIT_OK;
 }
 
-static int put_topology(struct cli_ctx *ctx, int argc, char **argv, const char *usage,
-                        int dry_run)
+static int put_topology(struct cli_ctx *ctx, int argc, char **argv, const char *usage, int dry_run)
 {
-        struct apply_opts o = { .ctx = ctx };
+        struct apply_opts o = {.ctx = ctx};
         int code;
         if (cli_parse_opts(ctx, argc, argv, "+:hf:", apply_long, usage, apply_opt, &o, &code) < 0)
                 return code;
@@ -190,11 +191,11 @@ static int put_topology(struct cli_ctx *ctx, int argc, char **argv, const char *
         if ((code = read_topology(ctx, o.file, &body, &len)) != 0)
                 return code;
         struct cli_http_request req = {
-                .method = "PUT",
-                .target = dry_run ? "/v1/topology?dry_run=1" : "/v1/topology",
-                .body = body,
-                .body_len = len,
-                .content_type = content_type(o.file, body),
+            .method = "PUT",
+            .target = dry_run ? "/v1/topology?dry_run=1" : "/v1/topology",
+            .body = body,
+            .body_len = len,
+            .content_type = content_type(o.file, body),
         };
         struct cli_answer ans;
         if ((code = cli_api_call(ctx, &req, &ans)) != 0)

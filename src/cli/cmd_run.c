@@ -24,8 +24,8 @@
 #include "sandbox/spawn.h"
 
 /* Caps on repeated options: far above any real use, they bound memory. */
-#define RUN_MAX_BINDS 256
-#define RUN_MAX_ENV 256
+#define RUN_MAX_BINDS  256
+#define RUN_MAX_ENV    256
 #define RUN_MAX_LISTEN 64
 /* Root mode picks a uid from this range when --uid is not given (outside
  * the ranges Debian allocates to users and systemd's DynamicUser). */
@@ -34,41 +34,41 @@
 #define CGROUP_FSROOT "/sys/fs/cgroup"
 
 static const char run_usage[] =
-        "Usage: slicectl run [OPTIONS] -- COMMAND [ARG...]\n"
-        "\n"
-        "Run COMMAND as a slice in the foreground: new pid, mount, network, ipc, uts\n"
-        "and cgroup namespaces (and a user namespace when not root), a read-only root\n"
-        "holding only the system paths and what is granted, no capabilities,\n"
-        "no_new_privs and a seccomp profile. Signals are forwarded; the exit status\n"
-        "is the command's (128+N for signal N).\n"
-        "\n"
-        "Options:\n"
-        "  --profile posix|strict|FILE  seccomp profile (default posix; see docs/seccomp.md)\n"
-        "  --ro PATH[:DEST]        grant PATH read-only at DEST (default: same path)\n"
-        "  --rw PATH[:DEST]        grant PATH read-write\n"
-        "  --memory SIZE           memory limit (e.g. 64M); OOM kills are reported\n"
-        "  --pids N                limit on processes and threads\n"
-        "  --files N               fd quota (RLIMIT_NOFILE, default 1024)\n"
-        "  --cpus LIST             CPUs to run on (e.g. 0-1,3)\n"
-        "  --cpu-weight N          CPU weight 1-10000 (default 100)\n"
-        "  --cpu-max PERCENT       CPU time cap, e.g. 50% of one CPU, 200% of two\n"
-        "  --net none|host         own network namespace with lo only (default) or the host's\n"
-        "  --listen [NAME=]tcp:HOST:PORT|unix:PATH\n"
-        "                          pre-bound listening socket passed as fd 3, 4, ...\n"
-        "                          (LISTEN_FDS/LISTEN_FDNAMES, systemd socket activation)\n"
-        "  --env KEY=VALUE         set a variable (the environment starts clean:\n"
-        "                          PATH, HOME=/tmp, LANG=C.UTF-8, TERM if set)\n"
-        "  --hostname NAME         hostname inside (default: slice)\n"
-        "  --cwd DIR               working directory inside (default /)\n"
-        "  --tmp-size SIZE         size of the /tmp tmpfs (default 64M)\n"
-        "  --tty                   give the command /dev/tty and the caller's terminal session\n"
-        "  --uid N, --gid N        ids inside (root: default from 200000-265535; user\n"
-        "                          namespace: default the caller's ids)\n"
-        "  --cgroup-root DIR       cgroupfs mount (default /sys/fs/cgroup)\n"
-        "  -v, --verbose           print each setup step\n"
-        "  -h, --help              show this help\n"
-        "\n"
-        "Exit status: the command's; 125 setup failed; 126 cannot execute; 127 not found.\n";
+    "Usage: slicectl run [OPTIONS] -- COMMAND [ARG...]\n"
+    "\n"
+    "Run COMMAND as a slice in the foreground: new pid, mount, network, ipc, uts\n"
+    "and cgroup namespaces (and a user namespace when not root), a read-only root\n"
+    "holding only the system paths and what is granted, no capabilities,\n"
+    "no_new_privs and a seccomp profile. Signals are forwarded; the exit status\n"
+    "is the command's (128+N for signal N).\n"
+    "\n"
+    "Options:\n"
+    "  --profile posix|strict|FILE  seccomp profile (default posix; see docs/seccomp.md)\n"
+    "  --ro PATH[:DEST]        grant PATH read-only at DEST (default: same path)\n"
+    "  --rw PATH[:DEST]        grant PATH read-write\n"
+    "  --memory SIZE           memory limit (e.g. 64M); OOM kills are reported\n"
+    "  --pids N                limit on processes and threads\n"
+    "  --files N               fd quota (RLIMIT_NOFILE, default 1024)\n"
+    "  --cpus LIST             CPUs to run on (e.g. 0-1,3)\n"
+    "  --cpu-weight N          CPU weight 1-10000 (default 100)\n"
+    "  --cpu-max PERCENT       CPU time cap, e.g. 50% of one CPU, 200% of two\n"
+    "  --net none|host         own network namespace with lo only (default) or the host's\n"
+    "  --listen [NAME=]tcp:HOST:PORT|unix:PATH\n"
+    "                          pre-bound listening socket passed as fd 3, 4, ...\n"
+    "                          (LISTEN_FDS/LISTEN_FDNAMES, systemd socket activation)\n"
+    "  --env KEY=VALUE         set a variable (the environment starts clean:\n"
+    "                          PATH, HOME=/tmp, LANG=C.UTF-8, TERM if set)\n"
+    "  --hostname NAME         hostname inside (default: slice)\n"
+    "  --cwd DIR               working directory inside (default /)\n"
+    "  --tmp-size SIZE         size of the /tmp tmpfs (default 64M)\n"
+    "  --tty                   give the command /dev/tty and the caller's terminal session\n"
+    "  --uid N, --gid N        ids inside (root: default from 200000-265535; user\n"
+    "                          namespace: default the caller's ids)\n"
+    "  --cgroup-root DIR       cgroupfs mount (default /sys/fs/cgroup)\n"
+    "  -v, --verbose           print each setup step\n"
+    "  -h, --help              show this help\n"
+    "\n"
+    "Exit status: the command's; 125 setup failed; 126 cannot execute; 127 not found.\n";
 
 struct run_opts {
         struct sb_spec spec;
@@ -148,34 +148,50 @@ static int parse_percent(const char *arg, struct sb_cgroup_limits *lim)
 }
 
 enum {
-        OPT_PROFILE = 256, OPT_RO, OPT_RW, OPT_MEMORY, OPT_PIDS, OPT_FILES, OPT_CPUS,
-        OPT_CPU_WEIGHT, OPT_CPU_MAX, OPT_NET, OPT_LISTEN, OPT_ENV, OPT_HOSTNAME, OPT_CWD,
-        OPT_TMP_SIZE, OPT_TTY, OPT_UID, OPT_GID, OPT_CGROUP_ROOT,
+        OPT_PROFILE = 256,
+        OPT_RO,
+        OPT_RW,
+        OPT_MEMORY,
+        OPT_PIDS,
+        OPT_FILES,
+        OPT_CPUS,
+        OPT_CPU_WEIGHT,
+        OPT_CPU_MAX,
+        OPT_NET,
+        OPT_LISTEN,
+        OPT_ENV,
+        OPT_HOSTNAME,
+        OPT_CWD,
+        OPT_TMP_SIZE,
+        OPT_TTY,
+        OPT_UID,
+        OPT_GID,
+        OPT_CGROUP_ROOT,
 };
 
 static const struct option run_long[] = {
-        { "profile", required_argument, NULL, OPT_PROFILE },
-        { "ro", required_argument, NULL, OPT_RO },
-        { "rw", required_argument, NULL, OPT_RW },
-        { "memory", required_argument, NULL, OPT_MEMORY },
-        { "pids", required_argument, NULL, OPT_PIDS },
-        { "files", required_argument, NULL, OPT_FILES },
-        { "cpus", required_argument, NULL, OPT_CPUS },
-        { "cpu-weight", required_argument, NULL, OPT_CPU_WEIGHT },
-        { "cpu-max", required_argument, NULL, OPT_CPU_MAX },
-        { "net", required_argument, NULL, OPT_NET },
-        { "listen", required_argument, NULL, OPT_LISTEN },
-        { "env", required_argument, NULL, OPT_ENV },
-        { "hostname", required_argument, NULL, OPT_HOSTNAME },
-        { "cwd", required_argument, NULL, OPT_CWD },
-        { "tmp-size", required_argument, NULL, OPT_TMP_SIZE },
-        { "tty", no_argument, NULL, OPT_TTY },
-        { "uid", required_argument, NULL, OPT_UID },
-        { "gid", required_argument, NULL, OPT_GID },
-        { "cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT },
-        { "verbose", no_argument, NULL, 'v' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
+    {"profile", required_argument, NULL, OPT_PROFILE},
+    {"ro", required_argument, NULL, OPT_RO},
+    {"rw", required_argument, NULL, OPT_RW},
+    {"memory", required_argument, NULL, OPT_MEMORY},
+    {"pids", required_argument, NULL, OPT_PIDS},
+    {"files", required_argument, NULL, OPT_FILES},
+    {"cpus", required_argument, NULL, OPT_CPUS},
+    {"cpu-weight", required_argument, NULL, OPT_CPU_WEIGHT},
+    {"cpu-max", required_argument, NULL, OPT_CPU_MAX},
+    {"net", required_argument, NULL, OPT_NET},
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"env", required_argument, NULL, OPT_ENV},
+    {"hostname", required_argument, NULL, OPT_HOSTNAME},
+    {"cwd", required_argument, NULL, OPT_CWD},
+    {"tmp-size", required_argument, NULL, OPT_TMP_SIZE},
+    {"tty", no_argument, NULL, OPT_TTY},
+    {"uid", required_argument, NULL, OPT_UID},
+    {"gid", required_argument, NULL, OPT_GID},
+    {"cgroup-root", required_argument, NULL, OPT_CGROUP_ROOT},
+    {"verbose", no_argument, NULL, 'v'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
 };
 
 /* Numeric options share one shape: parse, range-check, name the option. */
@@ -317,8 +333,8 @@ static void forward_signal(int sig)
 
 static void install_forwarding(int tty)
 {
-        static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
-        struct sigaction sa = { .sa_handler = forward_signal, .sa_flags = SA_RESTART };
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+        struct sigaction sa = {.sa_handler = forward_signal, .sa_flags = SA_RESTART};
         sigemptyset(&sa.sa_mask);
         for (size_t i = 0; i < SL_ARRAY_SIZE(sigs); i++) {
                 /* with the terminal shared, it delivers SIGINT/SIGQUIT itself */
@@ -384,15 +400,15 @@ static int report_exit(const struct sb_exit *ex, struct sb_cgroup *cg, const str
         uint64_t ooms = 0;
         struct sl_error err;
         if (cg && sb_cgroup_oom_kills(cg, &ooms, &err) == 0 && ooms > 0) {
-                fprintf(stderr,
-                        "slicectl: run: `%s` was killed by the OOM killer (memory limit %llu bytes)\n",
-                        o->spec.argv[0], (unsigned long long)o->lim.memory_max);
+                fprintf(
+                    stderr,
+                    "slicectl: run: `%s` was killed by the OOM killer (memory limit %llu bytes)\n",
+                    o->spec.argv[0], (unsigned long long)o->lim.memory_max);
                 return 128 + SIGKILL;
         }
         if (ex->kind == SB_EXIT_SIGNAL && o->spec.log)
-                fprintf(stderr, "slicectl: run: `%s` killed by signal %d (%s)%s\n",
-                        o->spec.argv[0], ex->signal, strsignal(ex->signal),
-                        ex->core ? ", core dumped" : "");
+                fprintf(stderr, "slicectl: run: `%s` killed by signal %d (%s)%s\n", o->spec.argv[0],
+                        ex->signal, strsignal(ex->signal), ex->core ? ", core dumped" : "");
         return sb_exit_status(ex);
 }
 
@@ -454,10 +470,11 @@ int cli_run(int argc, char **argv)
                 int code = CLI_EXIT_SETUP;
                 if (exec_failed) {
                         code = err.code == ENOENT ? CLI_EXIT_NOTFOUND : CLI_EXIT_NOEXEC;
-                        run_error("%s%s", err.msg,
-                                  err.code == ENOENT
-                                          ? " (only system paths and --ro/--rw grants exist in the slice)"
-                                          : "");
+                        run_error(
+                            "%s%s", err.msg,
+                            err.code == ENOENT
+                                ? " (only system paths and --ro/--rw grants exist in the slice)"
+                                : "");
                 } else {
                         run_error("%s", err.msg);
                 }
@@ -467,7 +484,7 @@ int cli_run(int argc, char **argv)
         g_pidfd = slice.pidfd;
         if (g_pending) /* e.g. Ctrl-C during setup: deliver it now */
                 sb_signal(&slice, g_pending, NULL);
-        char *unix_paths[RUN_MAX_LISTEN] = { 0 };
+        char *unix_paths[RUN_MAX_LISTEN] = {0};
         for (size_t i = 0; i < o.spec.n_fds; i++) {
                 struct sockaddr_un sa;
                 socklen_t len = sizeof sa;

@@ -11,37 +11,37 @@
 #include "lib/cleanup.h"
 
 static const char status_usage[] =
-        "Usage: slicectl status [OPTIONS]\n"
-        "\n"
-        "List every slice sliced supervises: its path, state, the reason it last\n"
-        "ended, restarts, pid and current memory. States are coloured on a terminal\n"
-        "(not with NO_COLOR set).\n"
-        "\n"
-        "Options:\n"
-        "  --json           print sliced's answer as it is: {\"slices\": [SLICE, ...]}\n"
-        "  --socket PATH    sliced's API socket (default $SLICED_SOCKET, else\n"
-        "                   " CLI_DEFAULT_SOCKET ")\n"
-        "  -h, --help       show this help\n"
-        "\n"
-        "Exit status: 0 ok; 1 sliced answered an error; 2 usage; 3 sliced unreachable.\n";
+    "Usage: slicectl status [OPTIONS]\n"
+    "\n"
+    "List every slice sliced supervises: its path, state, the reason it last\n"
+    "ended, restarts, pid and current memory. States are coloured on a terminal\n"
+    "(not with NO_COLOR set).\n"
+    "\n"
+    "Options:\n"
+    "  --json           print sliced's answer as it is: {\"slices\": [SLICE, ...]}\n"
+    "  --socket PATH    sliced's API socket (default $SLICED_SOCKET, else\n"
+    "                   " CLI_DEFAULT_SOCKET ")\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "Exit status: 0 ok; 1 sliced answered an error; 2 usage; 3 sliced unreachable.\n";
 
 static const char get_usage[] =
-        "Usage: slicectl get [OPTIONS] SLICE\n"
-        "\n"
-        "Show everything sliced reports of one slice: state, reason, process,\n"
-        "resource use and limits, sessions and the slice's own report. SLICE is a\n"
-        "path such as app/web or /app/web.\n"
-        "\n"
-        "Options:\n"
-        "  --json           print sliced's answer (the slice object) as it is\n"
-        "  --socket PATH    sliced's API socket (default $SLICED_SOCKET, else\n"
-        "                   " CLI_DEFAULT_SOCKET ")\n"
-        "  -h, --help       show this help\n"
-        "\n"
-        "Exit status: 0 ok; 1 sliced answered an error (e.g. no such slice);\n"
-        "2 usage; 3 sliced unreachable.\n";
+    "Usage: slicectl get [OPTIONS] SLICE\n"
+    "\n"
+    "Show everything sliced reports of one slice: state, reason, process,\n"
+    "resource use and limits, sessions and the slice's own report. SLICE is a\n"
+    "path such as app/web or /app/web.\n"
+    "\n"
+    "Options:\n"
+    "  --json           print sliced's answer (the slice object) as it is\n"
+    "  --socket PATH    sliced's API socket (default $SLICED_SOCKET, else\n"
+    "                   " CLI_DEFAULT_SOCKET ")\n"
+    "  -h, --help       show this help\n"
+    "\n"
+    "Exit status: 0 ok; 1 sliced answered an error (e.g. no such slice);\n"
+    "2 usage; 3 sliced unreachable.\n";
 
-static const struct option common_long[] = { CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 } };
+static const struct option common_long[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 
 /* A member as text for a table cell: "-" when absent or null. */
 static void int_cell(const json_t *o, const char *key, char *buf, size_t len)
@@ -64,8 +64,7 @@ static void size_cell(const json_t *o, const char *key, char buf[CLI_SIZE_LEN])
 
 static int status_table(const struct cli_ctx *ctx, const json_t *slices)
 {
-        static const char *const head[] = { "PATH",     "STATE", "REASON",
-                                            "RESTARTS", "PID",   "MEMORY" };
+        static const char *const head[] = {"PATH", "STATE", "REASON", "RESTARTS", "PID", "MEMORY"};
         struct cli_table t;
         if (cli_table_init(&t, SL_ARRAY_SIZE(head), head) < 0) {
                 cli_error(ctx, "out of memory");
@@ -81,9 +80,13 @@ static int status_table(const struct cli_ctx *ctx, const json_t *slices)
                 int_cell(s, "restarts", restarts, sizeof restarts);
                 int_cell(s, "pid", pid, sizeof pid);
                 size_cell(json_object_get(s, "resources"), "memory_current", mem);
-                const char *row[] = { path ? path : "?", state ? state : "?",
-                                      reason ? reason : "-", restarts, pid, mem };
-                const char *colours[] = { NULL, cli_state_colour(state), NULL, NULL, NULL, NULL };
+                const char *row[] = {path ? path : "?",
+                                     state ? state : "?",
+                                     reason ? reason : "-",
+                                     restarts,
+                                     pid,
+                                     mem};
+                const char *colours[] = {NULL, cli_state_colour(state), NULL, NULL, NULL, NULL};
                 if (cli_table_add(&t, row, colours) < 0) {
                         cli_table_free(&t);
                         cli_error(ctx, "out of memory");
@@ -103,7 +106,7 @@ int cli_status(struct cli_ctx *ctx, int argc, char **argv)
                 return code;
         if (optind < argc)
                 return cli_usage_error(ctx, "unexpected argument '%s'", argv[optind]);
-        struct cli_http_request req = { .method = "GET", .target = "/v1/slices" };
+        struct cli_http_request req = {.method = "GET", .target = "/v1/slices"};
         struct cli_answer ans;
         if ((code = cli_api_call(ctx, &req, &ans)) != 0)
                 return code;
@@ -175,8 +178,8 @@ static void print_resources(const json_t *s)
                 char *text = json_dumps(val, JSON_ENCODE_ANY | JSON_COMPACT);
                 if (text && n < sizeof line)
                         n += (size_t)snprintf(line + n, sizeof line - n, "%s%s %s", n ? ", " : "",
-                                              key, json_is_string(val) ? json_string_value(val)
-                                                                       : text);
+                                              key,
+                                              json_is_string(val) ? json_string_value(val) : text);
                 free(text);
         }
         if (n)
@@ -196,7 +199,8 @@ static void print_sessions(const json_t *s)
         json_t *a;
         json_array_foreach(json_object_get(sess, "announced"), i, a)
         {
-                printf("%s%s", i ? ", " : "; provides ", json_string_value(a) ? json_string_value(a) : "?");
+                printf("%s%s", i ? ", " : "; provides ",
+                       json_string_value(a) ? json_string_value(a) : "?");
         }
         putchar('\n');
 }
@@ -210,7 +214,7 @@ static void print_end(const json_t *s)
                 field("exit:", "signal %lld (SIG%s)%s", v,
                       sigabbrev_np((int)v) ? sigabbrev_np((int)v) : "?",
                       json_is_true(json_object_get(s, "oom_killed")) ? ", killed by the OOM killer"
-                                                                    : "");
+                                                                     : "");
         if (cli_json_int(s, "next_try_ms", &v) == 0)
                 field("next try:", "in %lld.%03llds", v / 1000, v % 1000);
 }
@@ -223,7 +227,8 @@ static void print_slice(const json_t *s)
         int_cell(s, "pid", pid, sizeof pid);
         int_cell(s, "restarts", restarts, sizeof restarts);
         field("path:", "%s", cli_json_str(s, "path") ? cli_json_str(s, "path") : "?");
-        field("state:", "%s%s%s", colour ? colour : "", state ? state : "?", colour ? CLI_RESET : "");
+        field("state:", "%s%s%s", colour ? colour : "", state ? state : "?",
+              colour ? CLI_RESET : "");
         field("reason:", "%s", reason ? reason : "-");
         field("restarts:", "%s", restarts);
         field("pid:", "%s", pid);
@@ -256,7 +261,7 @@ int cli_get(struct cli_ctx *ctx, int argc, char **argv)
         _cleanup_free_ char *target = NULL;
         if ((code = cli_slice_target(ctx, argv[optind], NULL, path, &target)) != 0)
                 return code;
-        struct cli_http_request req = { .method = "GET", .target = target };
+        struct cli_http_request req = {.method = "GET", .target = target};
         struct cli_answer ans;
         if ((code = cli_api_call(ctx, &req, &ans)) != 0)
                 return code;

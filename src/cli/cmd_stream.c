@@ -23,45 +23,43 @@
         "  -h, --help       show this help\n"
 
 static const char logs_usage[] =
-        "Usage: slicectl logs [OPTIONS] SLICE\n"
-        "\n"
-        "Print the last lines SLICE wrote to stdout and stderr, as sliced keeps them;\n"
-        "with -f, then every new line as it comes, until Ctrl-C. SLICE is a path such\n"
-        "as app/web or /app/web. Control characters in a line are shown as \\xNN.\n"
-        "\n"
-        "Options:\n"
-        "  -f, --follow     keep printing new lines until interrupted\n"
-        "  -n, --tail N     how many of the last lines to print first (sliced's\n"
-        "                   default: 100; 0 with -f: only new lines)\n"
-        "  -t, --timestamps prefix each line with the time sliced received it\n"
-        "  --json           print sliced's NDJSON lines as they are:\n"
-        "                   {\"ts\", \"seq\", \"stream\", \"text\"}\n" SOCKET_OPTION
-        "\n"
-        "Exit status: 0 ok (also after Ctrl-C); 1 sliced answered an error (e.g. no\n"
-        "such slice), or with -f the slice left the topology; 2 usage; 3 sliced\n"
-        "unreachable, or the connection broke (sliced stopped).\n";
+    "Usage: slicectl logs [OPTIONS] SLICE\n"
+    "\n"
+    "Print the last lines SLICE wrote to stdout and stderr, as sliced keeps them;\n"
+    "with -f, then every new line as it comes, until Ctrl-C. SLICE is a path such\n"
+    "as app/web or /app/web. Control characters in a line are shown as \\xNN.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --follow     keep printing new lines until interrupted\n"
+    "  -n, --tail N     how many of the last lines to print first (sliced's\n"
+    "                   default: 100; 0 with -f: only new lines)\n"
+    "  -t, --timestamps prefix each line with the time sliced received it\n"
+    "  --json           print sliced's NDJSON lines as they are:\n"
+    "                   {\"ts\", \"seq\", \"stream\", \"text\"}\n" SOCKET_OPTION "\n"
+    "Exit status: 0 ok (also after Ctrl-C); 1 sliced answered an error (e.g. no\n"
+    "such slice), or with -f the slice left the topology; 2 usage; 3 sliced\n"
+    "unreachable, or the connection broke (sliced stopped).\n";
 
 static const char events_usage[] =
-        "Usage: slicectl events [OPTIONS]\n"
-        "\n"
-        "Print every change of a slice's state as sliced makes it, one line each\n"
-        "(time, slice, new state, reason), until Ctrl-C.\n"
-        "\n"
-        "Options:\n"
-        "  --json           print sliced's NDJSON lines as they are:\n"
-        "                   {\"ts\", \"path\", \"state\", \"reason\"}\n" SOCKET_OPTION
-        "\n"
-        "Exit status: 0 after Ctrl-C; 1 sliced answered an error; 2 usage;\n"
-        "3 sliced unreachable, or the stream ended (sliced stopped).\n";
+    "Usage: slicectl events [OPTIONS]\n"
+    "\n"
+    "Print every change of a slice's state as sliced makes it, one line each\n"
+    "(time, slice, new state, reason), until Ctrl-C.\n"
+    "\n"
+    "Options:\n"
+    "  --json           print sliced's NDJSON lines as they are:\n"
+    "                   {\"ts\", \"path\", \"state\", \"reason\"}\n" SOCKET_OPTION "\n"
+    "Exit status: 0 after Ctrl-C; 1 sliced answered an error; 2 usage;\n"
+    "3 sliced unreachable, or the stream ended (sliced stopped).\n";
 
 static const struct option logs_long[] = {
-        { "follow", no_argument, NULL, 'f' },
-        { "tail", required_argument, NULL, 'n' },
-        { "timestamps", no_argument, NULL, 't' },
-        CLI_COMMON_OPTIONS,
-        { NULL, 0, NULL, 0 },
+    {"follow", no_argument, NULL, 'f'},
+    {"tail", required_argument, NULL, 'n'},
+    {"timestamps", no_argument, NULL, 't'},
+    CLI_COMMON_OPTIONS,
+    {NULL, 0, NULL, 0},
 };
-static const struct option events_long[] = { CLI_COMMON_OPTIONS, { NULL, 0, NULL, 0 } };
+static const struct option events_long[] = {CLI_COMMON_OPTIONS, {NULL, 0, NULL, 0}};
 
 struct stream {
         const struct cli_ctx *ctx;
@@ -70,10 +68,10 @@ struct stream {
         /* a followed stream that sliced ends cleanly: what it means */
         const char *end_msg;
         int end_code;
-        long long tail;   /* --tail, or -1: sliced's default */
+        long long tail; /* --tail, or -1: sliced's default */
         int colour;
-        int out_errno;  /* why writing stdout failed */
-        unsigned bad;   /* lines that were not JSON objects */
+        int out_errno; /* why writing stdout failed */
+        unsigned bad;  /* lines that were not JSON objects */
         void (*print)(struct stream *s, const json_t *line);
 };
 
@@ -119,8 +117,8 @@ static void print_event(struct stream *s, const json_t *j)
         long long ts;
         if (cli_json_int(j, "ts", &ts) == 0)
                 cli_human_time(ts, t);
-        printf("%s  %s  %s%s%s", t, path ? path : "?", colour ? colour : "",
-               state ? state : "?", colour ? CLI_RESET : "");
+        printf("%s  %s  %s%s%s", t, path ? path : "?", colour ? colour : "", state ? state : "?",
+               colour ? CLI_RESET : "");
         if (reason && strcmp(reason, "-") != 0) /* null (or an older sliced's "-"): none */
                 printf(" (%s)", reason);
         putchar('\n');
@@ -153,11 +151,11 @@ static int on_line(void *opaque, const char *line, size_t len)
 static int run_stream(struct stream *s, const char *target)
 {
         struct cli_http_request req = {
-                .method = "GET",
-                .target = target,
-                .on_line = on_line,
-                .opaque = s,
-                .stop_on_stdout_hangup = 1,
+            .method = "GET",
+            .target = target,
+            .on_line = on_line,
+            .opaque = s,
+            .stop_on_stdout_hangup = 1,
         };
         struct cli_answer ans;
         /* a closed stdout shows as EPIPE in on_line, not as a fatal signal */
@@ -185,10 +183,10 @@ static int run_stream(struct stream *s, const char *target)
 
 int cli_logs(struct cli_ctx *ctx, int argc, char **argv)
 {
-        struct stream s = { .ctx = ctx, .tail = -1, .print = print_log };
+        struct stream s = {.ctx = ctx, .tail = -1, .print = print_log};
         int code;
-        if (cli_parse_opts(ctx, argc, argv, "+:hfn:t", logs_long, logs_usage, logs_opt, &s,
-                           &code) < 0)
+        if (cli_parse_opts(ctx, argc, argv, "+:hfn:t", logs_long, logs_usage, logs_opt, &s, &code) <
+            0)
                 return code;
         if (optind >= argc)
                 return cli_usage_error(ctx, "no slice given");
@@ -206,7 +204,8 @@ int cli_logs(struct cli_ctx *ctx, int argc, char **argv)
         /* sliced ends a slice's log stream when the slice leaves the
          * topology; when sliced stops, the connection breaks instead */
         char end_msg[CLI_SLICE_PATH_MAX + 64];
-        snprintf(end_msg, sizeof end_msg, "sliced ended the log stream: %s left the topology", path);
+        snprintf(end_msg, sizeof end_msg, "sliced ended the log stream: %s left the topology",
+                 path);
         s.end_msg = end_msg;
         s.end_code = CLI_EXIT_FAIL;
         return run_stream(&s, target);
@@ -215,11 +214,11 @@ int cli_logs(struct cli_ctx *ctx, int argc, char **argv)
 int cli_events(struct cli_ctx *ctx, int argc, char **argv)
 {
         struct stream s = {
-                .ctx = ctx,
-                .follow = 1,
-                .print = print_event,
-                .end_msg = "sliced ended the event stream (is it stopping?)",
-                .end_code = CLI_EXIT_UNREACHABLE,
+            .ctx = ctx,
+            .follow = 1,
+            .print = print_event,
+            .end_msg = "sliced ended the event stream (is it stopping?)",
+            .end_code = CLI_EXIT_UNREACHABLE,
         };
         int code;
         if (cli_parse_opts(ctx, argc, argv, "+:h", events_long, events_usage, NULL, NULL, &code) <

@@ -51,8 +51,8 @@ const char *cli_state_colour(const char *state)
         static const struct {
                 const char *state, *colour;
         } map[] = {
-                { "ready", CLI_GREEN },      { "starting", CLI_YELLOW }, { "back-off", CLI_YELLOW },
-                { "waiting", CLI_YELLOW },   { "failed", CLI_RED },      { "down", CLI_RED },
+            {"ready", CLI_GREEN},    {"starting", CLI_YELLOW}, {"back-off", CLI_YELLOW},
+            {"waiting", CLI_YELLOW}, {"failed", CLI_RED},      {"down", CLI_RED},
         };
         for (size_t i = 0; state && i < sizeof map / sizeof map[0]; i++)
                 if (!strcmp(state, map[i].state))

@@ -11,11 +11,11 @@
 #define CLI_TIME_LEN 32 /* "2024-05-01 12:00:00.123" */
 
 /* ANSI SGR sequences; "" when colour is off. */
-#define CLI_GREEN "\033[32m"
+#define CLI_GREEN  "\033[32m"
 #define CLI_YELLOW "\033[33m"
-#define CLI_RED "\033[31m"
-#define CLI_BOLD "\033[1m"
-#define CLI_RESET "\033[0m"
+#define CLI_RED    "\033[31m"
+#define CLI_BOLD   "\033[1m"
+#define CLI_RESET  "\033[0m"
 
 /* 1536 -> "1.5K", 67108864 -> "64M", 512 -> "512B": binary units, as the
  * topology writes sizes; one decimal below 10. */

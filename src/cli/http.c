@@ -37,17 +37,17 @@ struct transfer {
         CURL *h;
         const struct cli_http_request *req;
         struct cli_http_response *resp;
-        size_t cap;        /* of resp->body */
-        char *line;        /* partial stream line */
+        size_t cap; /* of resp->body */
+        char *line; /* partial stream line */
         size_t line_len, line_cap;
-        int streaming;     /* decided at the first byte of the body */
+        int streaming; /* decided at the first byte of the body */
         int decided;
         int stopped;       /* on_line asked to stop */
         const char *limit; /* which limit an oversized answer broke */
 };
 
 static volatile sig_atomic_t g_interrupted;
-static int g_wake[2] = { -1, -1 };
+static int g_wake[2] = {-1, -1};
 
 static void on_signal(int sig)
 {
@@ -143,7 +143,7 @@ static struct curl_slist *headers(const struct cli_http_request *req)
         snprintf(ct, sizeof ct, "Content-Type:%s%s", req->content_type ? " " : "",
                  req->content_type ? req->content_type : "");
         /* no "Expect: 100-continue" round trip before a large body */
-        const char *lines[] = { accept, ct, "Expect:" };
+        const char *lines[] = {accept, ct, "Expect:"};
         for (size_t i = 0; i < SL_ARRAY_SIZE(lines); i++) {
                 if (!(next = curl_slist_append(l, lines[i]))) {
                         curl_slist_free_all(l);
@@ -190,7 +190,7 @@ static int setup(struct transfer *t, const char *socket, struct curl_slist *hdrs
  * event is asked for; a file or /dev/null never does. */
 static int stdout_hung_up(void)
 {
-        struct pollfd p = { .fd = STDOUT_FILENO, .events = 0 };
+        struct pollfd p = {.fd = STDOUT_FILENO, .events = 0};
         return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
 }
 
@@ -200,8 +200,8 @@ static CURLcode drive(CURLM *m, struct transfer *t, int *interrupted)
 {
         int running = 1;
         /* the self-pipe, and stdout with no events: only its hang-up wakes us */
-        struct curl_waitfd w[2] = { { .fd = g_wake[0], .events = CURL_WAIT_POLLIN },
-                                    { .fd = STDOUT_FILENO, .events = 0 } };
+        struct curl_waitfd w[2] = {{.fd = g_wake[0], .events = CURL_WAIT_POLLIN},
+                                   {.fd = STDOUT_FILENO, .events = 0}};
         unsigned nw = t->req->stop_on_stdout_hangup ? 2 : 1;
         for (;;) {
                 if (curl_multi_perform(m, &running) != CURLM_OK)
@@ -249,10 +249,9 @@ static enum cli_http_outcome classify(struct transfer *t, CURLcode rc, const cha
                 if (t->stopped)
                         return CLI_HTTP_STOPPED;
                 if (t->limit) {
-                        sl_error_set(err, 0, "sliced sent %s longer than %u bytes",
-                                     t->limit,
+                        sl_error_set(err, 0, "sliced sent %s longer than %u bytes", t->limit,
                                      !strcmp(t->limit, "a line") ? CLI_HTTP_LINE_MAX
-                                                               : CLI_HTTP_BODY_MAX);
+                                                                 : CLI_HTTP_BODY_MAX);
                         return CLI_HTTP_BROKEN;
                 }
                 sl_error_set(err, 0, "out of memory");
@@ -271,9 +270,7 @@ static enum cli_http_outcome classify(struct transfer *t, CURLcode rc, const cha
         case CURLE_SEND_ERROR:
         case CURLE_PARTIAL_FILE:
         case CURLE_WEIRD_SERVER_REPLY:
-        case CURLE_UNSUPPORTED_PROTOCOL:
-                sl_error_set(err, 0, "%s", why);
-                return CLI_HTTP_BROKEN;
+        case CURLE_UNSUPPORTED_PROTOCOL: sl_error_set(err, 0, "%s", why); return CLI_HTTP_BROKEN;
         default: sl_error_set(err, 0, "libcurl: %s", why); return CLI_HTTP_FAILED;
         }
 }
@@ -287,9 +284,9 @@ static int signals_catch(struct sigaction old[2])
         while (read(g_wake[0], drain, sizeof drain) > 0)
                 ; /* a wake-up left by an earlier request */
         g_interrupted = 0;
-        struct sigaction sa = { .sa_handler = on_signal };
+        struct sigaction sa = {.sa_handler = on_signal};
         sigemptyset(&sa.sa_mask);
-        static const int sigs[2] = { SIGINT, SIGTERM };
+        static const int sigs[2] = {SIGINT, SIGTERM};
         for (int i = 0; i < 2; i++) {
                 sigaction(sigs[i], NULL, &old[i]);
                 /* an ignored signal stays ignored, as a shell's background
@@ -323,7 +320,7 @@ enum cli_http_outcome cli_http_do(const char *socket, const struct cli_http_requ
                 atexit(curl_global_cleanup);
                 curl_ready = 1;
         }
-        struct transfer t = { .req = req, .resp = resp };
+        struct transfer t = {.req = req, .resp = resp};
         char errbuf[CURL_ERROR_SIZE] = "";
         struct curl_slist *hdrs = headers(req);
         CURLM *m = curl_multi_init();

@@ -13,9 +13,9 @@
 typedef int (*cli_http_line_fn)(void *opaque, const char *line, size_t len);
 
 struct cli_http_request {
-        const char *method;       /* "GET", "POST", "PUT" */
-        const char *target;       /* "/v1/slices/app/web?x=1", already escaped */
-        const char *body;         /* request body, or NULL for none */
+        const char *method; /* "GET", "POST", "PUT" */
+        const char *target; /* "/v1/slices/app/web?x=1", already escaped */
+        const char *body;   /* request body, or NULL for none */
         size_t body_len;
         const char *content_type; /* of the body */
         /* Streams (NDJSON): a 2xx body goes line by line to on_line and is
@@ -30,8 +30,8 @@ struct cli_http_request {
 };
 
 struct cli_http_response {
-        long status;  /* the HTTP status code */
-        char *body;   /* collected body, NUL-terminated (never NULL after DONE) */
+        long status; /* the HTTP status code */
+        char *body;  /* collected body, NUL-terminated (never NULL after DONE) */
         size_t len;
 };
 

@@ -43,9 +43,9 @@ static const struct {
         const char *name;
         int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
 } commands[] = {
-        { "status", cli_status }, { "get", cli_get },         { "logs", cli_logs },
-        { "events", cli_events }, { "restart", cli_action },  { "stop", cli_action },
-        { "start", cli_action },  { "diff", cli_diff },       { "apply", cli_apply },
+    {"status", cli_status}, {"get", cli_get},        {"logs", cli_logs},
+    {"events", cli_events}, {"restart", cli_action}, {"stop", cli_action},
+    {"start", cli_action},  {"diff", cli_diff},      {"apply", cli_apply},
 };
 
 /* The global options, before the command: --socket PATH (or =PATH), --json. */
@@ -72,7 +72,7 @@ static int global_opts(struct cli_ctx *ctx, int argc, char **argv, int *i)
 
 int main(int argc, char **argv)
 {
-        struct cli_ctx ctx = { 0 };
+        struct cli_ctx ctx = {0};
         int i = 1;
         if (global_opts(&ctx, argc, argv, &i) < 0)
                 return CLI_EXIT_USAGE;

@@ -26,8 +26,8 @@ static inline void sl_fclosep(FILE **f)
                 fclose(*f);
 }
 
-#define _cleanup_free_ __attribute__((cleanup(sl_freep)))
-#define _cleanup_close_ __attribute__((cleanup(sl_closep)))
+#define _cleanup_free_   __attribute__((cleanup(sl_freep)))
+#define _cleanup_close_  __attribute__((cleanup(sl_closep)))
 #define _cleanup_fclose_ __attribute__((cleanup(sl_fclosep)))
 
 /* Take ownership out of a cleanup variable. */
@@ -37,11 +37,11 @@ static inline int sl_steal_fd(int *fd)
         *fd = -1;
         return r;
 }
-#define SL_STEAL_PTR(p)                                                        \
-        ({                                                                     \
-                __typeof__(p) _tmp = (p);                                      \
-                (p) = NULL;                                                    \
-                _tmp;                                                          \
+#define SL_STEAL_PTR(p)                                                                            \
+        ({                                                                                         \
+                __typeof__(p) _tmp = (p);                                                          \
+                (p) = NULL;                                                                        \
+                _tmp;                                                                              \
         })
 
 #define SL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -16,8 +16,7 @@ int sl_error_set(struct sl_error *err, int errnum, const char *fmt, ...)
         if (n < 0)
                 n = 0;
         if (errnum != 0 && (size_t)n < sizeof err->msg)
-                snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s",
-                         strerror(errnum));
+                snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", strerror(errnum));
         err->code = errnum;
         return -1;
 }

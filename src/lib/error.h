@@ -22,14 +22,14 @@ struct sl_error {
  * ": strerror(errnum)". Returns -1 so callers can `return sl_error_set(...)`.
  * err may be NULL (the message is dropped, the return value still -1). */
 int sl_error_set(struct sl_error *err, int errnum, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Like sl_error_set with errno captured at the call. */
 #define sl_error_errno(err, ...) sl_error_set((err), errno, __VA_ARGS__)
 
 /* Prefix an existing message: "context: old message". Returns -1. */
 int sl_error_prefix(struct sl_error *err, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 
 void sl_error_clear(struct sl_error *err);
 

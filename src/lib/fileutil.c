@@ -24,8 +24,7 @@ int sl_write_file_at(int dirfd, const char *path, const char *data, struct sl_er
         return 0;
 }
 
-ssize_t sl_read_file_at(int dirfd, const char *path, char *buf, size_t cap,
-                        struct sl_error *err)
+ssize_t sl_read_file_at(int dirfd, const char *path, char *buf, size_t cap, struct sl_error *err)
 {
         _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)

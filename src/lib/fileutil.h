@@ -14,8 +14,7 @@ int sl_write_file_at(int dirfd, const char *path, const char *data, struct sl_er
 
 /* Read at most cap-1 bytes of a file into buf, NUL-terminated. Returns the
  * length, or -1. */
-ssize_t sl_read_file_at(int dirfd, const char *path, char *buf, size_t cap,
-                        struct sl_error *err);
+ssize_t sl_read_file_at(int dirfd, const char *path, char *buf, size_t cap, struct sl_error *err);
 
 /* mkdir -p with mode for each created component. */
 int sl_mkdir_p(const char *path, mode_t mode, struct sl_error *err);

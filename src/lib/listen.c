@@ -29,10 +29,10 @@ static void remove_stale_socket(const struct sockaddr_un *sa)
 
 static int open_unix(const char *spec, const char *path, struct sl_error *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (!*path || strlen(path) >= sizeof sa.sun_path)
-                return sl_error_set(err, EINVAL, "listen '%s': unix socket path is empty or too long",
-                                    spec);
+                return sl_error_set(err, EINVAL,
+                                    "listen '%s': unix socket path is empty or too long", spec);
         strcpy(sa.sun_path, path);
         _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
@@ -66,8 +66,9 @@ static int open_tcp(const char *spec, const char *hostport, struct sl_error *err
         }
         if (!*port)
                 return sl_error_set(err, EINVAL, "listen '%s': missing port", spec);
-        struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-                                  .ai_flags = AI_PASSIVE | AI_NUMERICSERV };
+        struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                                 .ai_socktype = SOCK_STREAM,
+                                 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
         struct addrinfo *res = NULL;
         int gr = getaddrinfo(*host ? host : NULL, port, &hints, &res);
         if (gr != 0)

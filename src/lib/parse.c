@@ -6,8 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int sl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
-                 struct sl_error *err)
+int sl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, struct sl_error *err)
 {
         if (!s || !*s)
                 return sl_error_set(err, 0, "empty number");
@@ -32,8 +31,7 @@ int sl_parse_size(const char *s, uint64_t *out, int allow_zero, struct sl_error 
         if (!s || !*s)
                 return sl_error_set(err, 0, "empty size");
         if (!isdigit((unsigned char)s[0]))
-                return sl_error_set(err, 0,
-                                    "'%s' is not a size (expected e.g. 64M, 1G, 4096)", s);
+                return sl_error_set(err, 0, "'%s' is not a size (expected e.g. 64M, 1G, 4096)", s);
         errno = 0;
         char *end = NULL;
         unsigned long long v = strtoull(s, &end, 10);
@@ -42,22 +40,31 @@ int sl_parse_size(const char *s, uint64_t *out, int allow_zero, struct sl_error 
         unsigned shift = 0;
         switch (toupper((unsigned char)*end)) {
         case '\0': break;
-        case 'K': shift = 10; end++; break;
-        case 'M': shift = 20; end++; break;
-        case 'G': shift = 30; end++; break;
-        case 'T': shift = 40; end++; break;
+        case 'K':
+                shift = 10;
+                end++;
+                break;
+        case 'M':
+                shift = 20;
+                end++;
+                break;
+        case 'G':
+                shift = 30;
+                end++;
+                break;
+        case 'T':
+                shift = 40;
+                end++;
+                break;
         case 'B': break;
-        default:
-                return sl_error_set(err, 0,
-                                    "'%s' has an unknown unit (use K, M, G or T)", s);
+        default: return sl_error_set(err, 0, "'%s' has an unknown unit (use K, M, G or T)", s);
         }
         if (shift && (*end == 'i' || *end == 'I'))
                 end++;
         if (*end == 'B' || *end == 'b')
                 end++;
         if (*end != '\0')
-                return sl_error_set(err, 0,
-                                    "'%s' is not a size (expected e.g. 64M, 1G, 4096)", s);
+                return sl_error_set(err, 0, "'%s' is not a size (expected e.g. 64M, 1G, 4096)", s);
         if (shift && v > (UINT64_MAX >> shift))
                 return sl_error_set(err, 0, "size '%s' is too large", s);
         v <<= shift;
@@ -70,8 +77,8 @@ int sl_parse_size(const char *s, uint64_t *out, int allow_zero, struct sl_error 
 static int parse_cpu(const char **p, unsigned *cpu, const char *whole, struct sl_error *err)
 {
         if (!isdigit((unsigned char)**p))
-                return sl_error_set(err, 0, "CPU list '%s': expected a CPU number at '%s'",
-                                    whole, *p);
+                return sl_error_set(err, 0, "CPU list '%s': expected a CPU number at '%s'", whole,
+                                    *p);
         char *end;
         errno = 0;
         unsigned long v = strtoul(*p, &end, 10);
@@ -100,18 +107,16 @@ int sl_parse_cpulist(const char *s, cpu_set_t *set, char *canon, size_t canon_le
                         if (parse_cpu(&p, &hi, s, err) < 0)
                                 return -1;
                         if (hi < lo)
-                                return sl_error_set(err, 0,
-                                                    "CPU list '%s': range %u-%u is reversed",
-                                                    s, lo, hi);
+                                return sl_error_set(
+                                    err, 0, "CPU list '%s': range %u-%u is reversed", s, lo, hi);
                 }
                 for (unsigned c = lo; c <= hi; c++)
                         CPU_SET(c, set);
                 if (*p == '\0')
                         break;
                 if (*p != ',')
-                        return sl_error_set(err, 0,
-                                            "CPU list '%s': unexpected '%c' (use e.g. 0-2,5)",
-                                            s, *p);
+                        return sl_error_set(
+                            err, 0, "CPU list '%s': unexpected '%c' (use e.g. 0-2,5)", s, *p);
                 p++;
         }
         if (canon && canon_len) {

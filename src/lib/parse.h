@@ -14,8 +14,7 @@
 int sl_parse_size(const char *s, uint64_t *out, int allow_zero, struct sl_error *err);
 
 /* Decimal unsigned integer in [min, max]. */
-int sl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out,
-                 struct sl_error *err);
+int sl_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out, struct sl_error *err);
 
 /* "0-3,5,7-8" into a cpu_set_t; every CPU must be < CPU_SETSIZE. Also fills
  * a normalised text copy (for cpuset.cpus) in canon (canon_len bytes). */

@@ -48,18 +48,18 @@
  * shares = weight * 1024 / 100, clamped to the kernel's [2, 262144]. */
 #define SHARES_DEFAULT 1024
 #define WEIGHT_DEFAULT 100
-#define SHARES_MIN 2
-#define SHARES_MAX 262144
+#define SHARES_MIN     2
+#define SHARES_MAX     262144
 
 /* Controllers we hand to children on v2, in the kernel's listing order. */
 static const struct {
         const char *name;
         unsigned ctrl;
 } v2_controllers[] = {
-        {"cpuset", SB_CGROUP_CTRL_CPUSET},
-        {"cpu", SB_CGROUP_CTRL_CPU},
-        {"memory", SB_CGROUP_CTRL_MEMORY},
-        {"pids", SB_CGROUP_CTRL_PIDS},
+    {"cpuset", SB_CGROUP_CTRL_CPUSET},
+    {"cpu", SB_CGROUP_CTRL_CPU},
+    {"memory", SB_CGROUP_CTRL_MEMORY},
+    {"pids", SB_CGROUP_CTRL_PIDS},
 };
 
 /* v1 hierarchies by their conventional mount directory (systemd, Docker,
@@ -69,18 +69,18 @@ static const struct {
         const char *dir;
         unsigned ctrl;
 } v1_hierarchies[] = {
-        {"memory", SB_CGROUP_CTRL_MEMORY},
-        {"pids", SB_CGROUP_CTRL_PIDS},
-        {"cpu", SB_CGROUP_CTRL_CPU},
-        {"cpuacct", SB_CGROUP_CTRL_CPUACCT},
-        {"cpu,cpuacct", SB_CGROUP_CTRL_CPU | SB_CGROUP_CTRL_CPUACCT},
-        {"cpuset", SB_CGROUP_CTRL_CPUSET},
-        {"freezer", SB_CGROUP_CTRL_FREEZER},
+    {"memory", SB_CGROUP_CTRL_MEMORY},
+    {"pids", SB_CGROUP_CTRL_PIDS},
+    {"cpu", SB_CGROUP_CTRL_CPU},
+    {"cpuacct", SB_CGROUP_CTRL_CPUACCT},
+    {"cpu,cpuacct", SB_CGROUP_CTRL_CPU | SB_CGROUP_CTRL_CPUACCT},
+    {"cpuset", SB_CGROUP_CTRL_CPUSET},
+    {"freezer", SB_CGROUP_CTRL_FREEZER},
 };
 
 struct sb_cgroup_dir {
-        char *path;    /* owned; a few dozen bytes, not PATH_MAX: sliced holds a
-                          thousand cgroups in a few hierarchies each */
+        char *path; /* owned; a few dozen bytes, not PATH_MAX: sliced holds a
+                       thousand cgroups in a few hierarchies each */
         unsigned ctrl;
 };
 
@@ -151,8 +151,7 @@ static bool writable(const char *dir, const char *file)
         return faccessat(AT_FDCWD, p, W_OK, AT_EACCESS) == 0;
 }
 
-static int write_file(const char *dir, const char *file, const char *value,
-                      struct sl_error *err)
+static int write_file(const char *dir, const char *file, const char *value, struct sl_error *err)
 {
         char p[PATH_MAX];
         if (path_fmt(p, sizeof p, err, "%s/%s", dir, file) < 0)
@@ -185,8 +184,8 @@ static int read_u64(const char *dir, const char *file, uint64_t *out, struct sl_
         errno = 0;
         unsigned long long v = strtoull(buf, &end, 10);
         if (errno || end == buf || (*end && *end != '\n'))
-                return sl_error_set(err, EINVAL, "`%s/%s` holds `%s`, not a number", dir,
-                                    file, buf);
+                return sl_error_set(err, EINVAL, "`%s/%s` holds `%s`, not a number", dir, file,
+                                    buf);
         *out = v;
         return 0;
 }
@@ -249,8 +248,7 @@ int sb_cgroup_limits_check(const struct sb_cgroup_limits *lim, struct sl_error *
                                   lim->cpu_weight, SB_CGROUP_WEIGHT_MIN, SB_CGROUP_WEIGHT_MAX);
         if (lim->cpu_period_us && (lim->cpu_period_us < SB_CGROUP_PERIOD_MIN_US ||
                                    lim->cpu_period_us > SB_CGROUP_PERIOD_MAX_US))
-                return fail_plain(err, EINVAL,
-                                  "cpu period %" PRIu64 " us is outside %d..%d us",
+                return fail_plain(err, EINVAL, "cpu period %" PRIu64 " us is outside %d..%d us",
                                   lim->cpu_period_us, SB_CGROUP_PERIOD_MIN_US,
                                   SB_CGROUP_PERIOD_MAX_US);
         if (lim->cpu_quota_us && lim->cpu_quota_us < SB_CGROUP_QUOTA_MIN_US)
@@ -314,8 +312,8 @@ const char *sb_cgroup_layout_name(enum sb_cgroup_layout layout)
 
 /* ---- detection and placement ------------------------------------------ */
 
-static int hier_root(const struct sb_cgroup_sys *sys, const struct sb_cgroup_hier *h,
-                     char *buf, size_t cap, struct sl_error *err)
+static int hier_root(const struct sb_cgroup_sys *sys, const struct sb_cgroup_hier *h, char *buf,
+                     size_t cap, struct sl_error *err)
 {
         return path_fmt(buf, cap, err, "%s%s%s", sys->fsroot, *h->dir ? "/" : "", h->dir);
 }
@@ -336,7 +334,7 @@ static int detect_v1(struct sb_cgroup_sys *sys)
                 char p[PATH_MAX];
                 struct stat st;
                 if (snprintf(p, sizeof p, "%s/%s", sys->fsroot, v1_hierarchies[i].dir) >=
-                            (int)sizeof p ||
+                        (int)sizeof p ||
                     stat(p, &st) < 0 || !S_ISDIR(st.st_mode) || !exists(p, "cgroup.procs"))
                         continue;
                 size_t k = 0;
@@ -367,8 +365,7 @@ static int detect(struct sb_cgroup_sys *sys, struct sl_error *err)
         if (has_unified)
                 add_hier(sys, "unified", SB_CGROUP_CTRL_V2);
         if (detect_v1(sys) == 0)
-                return sl_error_set(err, ENOENT,
-                                    "no cgroup hierarchy with controllers under `%s`",
+                return sl_error_set(err, ENOENT, "no cgroup hierarchy with controllers under `%s`",
                                     sys->fsroot);
         sys->layout = has_unified ? SB_CGROUP_HYBRID : SB_CGROUP_V1;
         if (has_unified) {
@@ -387,8 +384,8 @@ static int detect(struct sb_cgroup_sys *sys, struct sl_error *err)
 static int own_v2_cgroup(const struct sb_cgroup_sys *sys, char *out, size_t cap,
                          struct sl_error *err)
 {
-        const char *file = sys->ops.proc_self_cgroup ? sys->ops.proc_self_cgroup
-                                                     : "/proc/self/cgroup";
+        const char *file =
+            sys->ops.proc_self_cgroup ? sys->ops.proc_self_cgroup : "/proc/self/cgroup";
         char buf[SMALL_FILE_MAX];
         if (sl_read_file_at(AT_FDCWD, file, buf, sizeof buf, err) < 0)
                 return -1;
@@ -420,8 +417,8 @@ static int move_to_leaf(const struct sb_cgroup_sys *sys, const char *dir, struct
  * own cgroup (caller_here), the caller leaves for a leaf: up front when
  * delegated (its scope always holds it); on EBUSY otherwise (a cgroup
  * namespace root looks like the root but is not exempt). */
-static int enable_controllers(const struct sb_cgroup_sys *sys, const char *dir,
-                              bool caller_here, struct sl_error *err)
+static int enable_controllers(const struct sb_cgroup_sys *sys, const char *dir, bool caller_here,
+                              struct sl_error *err)
 {
         char buf[SMALL_FILE_MAX];
         if (read_file(dir, "cgroup.controllers", buf, sizeof buf, err) < 0)
@@ -504,8 +501,8 @@ static int prepare_base(const struct sb_cgroup_sys *sys, const struct sb_cgroup_
         char dir[PATH_MAX], parent[PATH_MAX];
         if (hier_root(sys, h, dir, sizeof dir, err) < 0)
                 return -1;
-        if (start && path_fmt(dir + strlen(dir), sizeof dir - strlen(dir), err, "/%.*s",
-                              (int)start, sys->base) < 0)
+        if (start && path_fmt(dir + strlen(dir), sizeof dir - strlen(dir), err, "/%.*s", (int)start,
+                              sys->base) < 0)
                 return -1;
         bool v2_ctrl = sys->layout == SB_CGROUP_V2;
         if (v2_ctrl && enable_controllers(sys, dir, caller_at_start, err) < 0)
@@ -514,8 +511,8 @@ static int prepare_base(const struct sb_cgroup_sys *sys, const struct sb_cgroup_
         while (*c) {
                 size_t len = strcspn(c, "/");
                 memcpy(parent, dir, sizeof parent);
-                if (path_fmt(dir + strlen(dir), sizeof dir - strlen(dir), err, "/%.*s",
-                             (int)len, c) < 0)
+                if (path_fmt(dir + strlen(dir), sizeof dir - strlen(dir), err, "/%.*s", (int)len,
+                             c) < 0)
                         return -1;
                 if (ops_mkdir(&sys->ops, dir) < 0 && errno != EEXIST)
                         return sl_error_errno(err, "mkdir `%s`", dir);
@@ -530,7 +527,7 @@ static int prepare_base(const struct sb_cgroup_sys *sys, const struct sb_cgroup_
 }
 
 static const char DELEGATE_HINT[] =
-        "run as root or under `systemd-run --user -p Delegate=yes --scope ...`";
+    "run as root or under `systemd-run --user -p Delegate=yes --scope ...`";
 
 /* Unprivileged: base goes under the caller's own v2 cgroup, if it is ours:
  * we need to create children there (the directory), move processes
@@ -623,8 +620,8 @@ int sb_cgroup_sys_release(const struct sb_cgroup_sys *sys, struct sl_error *err)
         for (unsigned i = sys->n_hier; i-- > 0;) {
                 char dir[PATH_MAX];
                 if (hier_root(sys, &sys->hier[i], dir, sizeof dir, err) < 0 ||
-                    path_fmt(dir + strlen(dir), sizeof dir - strlen(dir), err, "/%s",
-                             sys->base) < 0)
+                    path_fmt(dir + strlen(dir), sizeof dir - strlen(dir), err, "/%s", sys->base) <
+                        0)
                         return -1;
                 if (ops_rmdir(&sys->ops, dir) < 0 && errno != ENOENT && rc == 0)
                         rc = sl_error_errno(err, "rmdir `%s`", dir);
@@ -646,11 +643,10 @@ static int check_available(const struct sb_cgroup_sys *sys, const struct sb_cgro
                 const char *what;
                 unsigned ctrl;
         } req[] = {
-                {lim->memory_max != 0, "memory_max", SB_CGROUP_CTRL_MEMORY},
-                {lim->pids_max != 0, "pids_max", SB_CGROUP_CTRL_PIDS},
-                {lim->cpu_weight || lim->cpu_quota_us || lim->cpu_period_us, "cpu",
-                 SB_CGROUP_CTRL_CPU},
-                {lim->cpus[0] != '\0', "cpus", SB_CGROUP_CTRL_CPUSET},
+            {lim->memory_max != 0, "memory_max", SB_CGROUP_CTRL_MEMORY},
+            {lim->pids_max != 0, "pids_max", SB_CGROUP_CTRL_PIDS},
+            {lim->cpu_weight || lim->cpu_quota_us || lim->cpu_period_us, "cpu", SB_CGROUP_CTRL_CPU},
+            {lim->cpus[0] != '\0', "cpus", SB_CGROUP_CTRL_CPUSET},
         };
         for (size_t i = 0; i < SL_ARRAY_SIZE(req); i++)
                 if (req[i].asked && !(have & req[i].ctrl))
@@ -694,8 +690,8 @@ static int apply_v2(const struct sb_cgroup_dir *d, const struct sb_cgroup_limits
             write_u64(p, "cpu.weight", lim->cpu_weight, err) < 0)
                 return -1;
         if ((d->ctrl & SB_CGROUP_CTRL_CPU) && (lim->cpu_quota_us || lim->cpu_period_us)) {
-                uint64_t period = lim->cpu_period_us ? lim->cpu_period_us
-                                                     : SB_CGROUP_PERIOD_DEFAULT_US;
+                uint64_t period =
+                    lim->cpu_period_us ? lim->cpu_period_us : SB_CGROUP_PERIOD_DEFAULT_US;
                 char v[48];
                 if (lim->cpu_quota_us)
                         snprintf(v, sizeof v, "%" PRIu64 " %" PRIu64, lim->cpu_quota_us, period);
@@ -729,8 +725,8 @@ static int apply_v1(const struct sb_cgroup_dir *d, const struct sb_cgroup_limits
             write_u64(p, "cpu.shares", sb_cgroup_weight_to_shares(lim->cpu_weight), err) < 0)
                 return -1;
         if (lim->cpu_quota_us || lim->cpu_period_us) {
-                uint64_t period = lim->cpu_period_us ? lim->cpu_period_us
-                                                     : SB_CGROUP_PERIOD_DEFAULT_US;
+                uint64_t period =
+                    lim->cpu_period_us ? lim->cpu_period_us : SB_CGROUP_PERIOD_DEFAULT_US;
                 if (write_u64(p, "cpu.cfs_period_us", period, err) < 0)
                         return -1;
                 if (lim->cpu_quota_us ? write_u64(p, "cpu.cfs_quota_us", lim->cpu_quota_us, err)
@@ -775,8 +771,8 @@ static void remove_dirs(struct sb_cgroup *cg)
 }
 
 static int create_in(const struct sb_cgroup_sys *sys, const struct sb_cgroup_hier *h,
-                     const char *name, const struct sb_cgroup_limits *lim,
-                     struct sb_cgroup *cg, struct sl_error *err)
+                     const char *name, const struct sb_cgroup_limits *lim, struct sb_cgroup *cg,
+                     struct sl_error *err)
 {
         struct sb_cgroup_dir *d = &cg->dirs[cg->n_dirs];
         char parent[PATH_MAX], path[PATH_MAX];
@@ -889,8 +885,7 @@ int sb_cgroup_oom_kills(const struct sb_cgroup *cg, uint64_t *count, struct sl_e
                           "oom_kill", count, err);
 }
 
-int sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st,
-                    struct sl_error *err)
+int sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st, struct sl_error *err)
 {
         memset(st, 0, sizeof *st);
         const struct sb_cgroup_dir *d = find_dir(cg, SB_CGROUP_CTRL_MEMORY);
@@ -1049,17 +1044,17 @@ static const struct sb_cgroup_dir *freeze(const struct sb_cgroup *cg, bool on)
         if (!d)
                 return NULL;
         const char *file = v1 ? "freezer.state" : "cgroup.freeze";
-        if (write_file(d->path, file, v1 ? (on ? "FROZEN" : "THAWED") : (on ? "1" : "0"),
-                       NULL) < 0 ||
+        if (write_file(d->path, file, v1 ? (on ? "FROZEN" : "THAWED") : (on ? "1" : "0"), NULL) <
+                0 ||
             !on)
                 return NULL;
         for (int ms = 0; ms < FREEZE_TIMEOUT_MS; ms++) {
                 char buf[SMALL_FILE_MAX];
                 uint64_t frozen = 0;
                 if (v1 ? read_file(d->path, "freezer.state", buf, sizeof buf, NULL) >= 0 &&
-                                 strncmp(buf, "FROZEN", 6) == 0
+                             strncmp(buf, "FROZEN", 6) == 0
                        : read_keyed(d->path, "cgroup.events", "frozen", &frozen, NULL) == 0 &&
-                                 frozen)
+                             frozen)
                         return d;
                 sleep_ns(EMPTY_POLL_NS);
         }
@@ -1156,8 +1151,8 @@ int sb_cgroup_set_memory_max(const struct sb_cgroup *cg, uint64_t bytes, struct 
                  * RAM limit first, raising writes memsw first. */
                 bool memsw = exists(d->path, "memory.memsw.limit_in_bytes");
                 uint64_t now = 0;
-                bool raising = read_u64(d->path, "memory.limit_in_bytes", &now, NULL) == 0 &&
-                               bytes > now;
+                bool raising =
+                    read_u64(d->path, "memory.limit_in_bytes", &now, NULL) == 0 && bytes > now;
                 if (memsw && raising &&
                     write_u64(d->path, "memory.memsw.limit_in_bytes", bytes, err) < 0)
                         return -1;

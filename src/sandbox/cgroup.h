@@ -14,10 +14,10 @@
 #include "lib/error.h"
 
 enum sb_cgroup_layout {
-        SB_CGROUP_NONE = 0,   /* no usable cgroupfs */
-        SB_CGROUP_V2,         /* unified hierarchy at the root */
-        SB_CGROUP_HYBRID,     /* v1 controllers + cgroup2 at <root>/unified */
-        SB_CGROUP_V1,         /* v1 controllers only */
+        SB_CGROUP_NONE = 0, /* no usable cgroupfs */
+        SB_CGROUP_V2,       /* unified hierarchy at the root */
+        SB_CGROUP_HYBRID,   /* v1 controllers + cgroup2 at <root>/unified */
+        SB_CGROUP_V1,       /* v1 controllers only */
 };
 
 /* Controllers (and hierarchy roles) as a bit set. */
@@ -56,12 +56,12 @@ struct sb_cgroup_fs_ops {
 /* What the host offers. Filled by sb_cgroup_sys_init; read-only afterwards. */
 struct sb_cgroup_sys {
         enum sb_cgroup_layout layout;
-        char fsroot[256];     /* "/sys/fs/cgroup", or a fake tree in tests */
-        char base[256];       /* parent of all our cgroups, relative to each
-                                 hierarchy root, e.g. "sliced" (no leading '/');
-                                 when delegated, under the caller's own cgroup */
-        bool delegated;       /* unprivileged, inside the caller's delegated
-                                 v2 subtree */
+        char fsroot[256]; /* "/sys/fs/cgroup", or a fake tree in tests */
+        char base[256];   /* parent of all our cgroups, relative to each
+                             hierarchy root, e.g. "sliced" (no leading '/');
+                             when delegated, under the caller's own cgroup */
+        bool delegated;   /* unprivileged, inside the caller's delegated
+                             v2 subtree */
         unsigned n_hier;
         struct sb_cgroup_hier hier[SB_CGROUP_MAX_HIER]; /* v2/unified first */
         struct sb_cgroup_fs_ops ops;
@@ -78,11 +78,11 @@ struct sb_cgroup_limits {
 
 /* Kernel bounds for the CPU figures (kernel/sched/core.c: weight
  * CGROUP_WEIGHT_MIN..MAX, cfs period 1 ms..1 s, quota at least 1 ms). */
-#define SB_CGROUP_WEIGHT_MIN 1
-#define SB_CGROUP_WEIGHT_MAX 10000
-#define SB_CGROUP_PERIOD_MIN_US 1000
-#define SB_CGROUP_PERIOD_MAX_US 1000000
-#define SB_CGROUP_QUOTA_MIN_US 1000
+#define SB_CGROUP_WEIGHT_MIN        1
+#define SB_CGROUP_WEIGHT_MAX        10000
+#define SB_CGROUP_PERIOD_MIN_US     1000
+#define SB_CGROUP_PERIOD_MAX_US     1000000
+#define SB_CGROUP_QUOTA_MIN_US      1000
 #define SB_CGROUP_PERIOD_DEFAULT_US 100000
 
 struct sb_cgroup;
@@ -139,11 +139,10 @@ struct sb_cgroup_stats {
                                                  kernel keeps no peak */
         uint64_t cpu_usec;                    /* CPU time used */
         uint64_t pids_current;
-        unsigned have;                        /* SB_CGROUP_STAT_*: which fields
-                                                 the host could report */
+        unsigned have; /* SB_CGROUP_STAT_*: which fields
+                          the host could report */
 };
-int sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st,
-                    struct sl_error *err);
+int sb_cgroup_stats(const struct sb_cgroup *cg, struct sb_cgroup_stats *st, struct sl_error *err);
 
 /* How long kill and destroy wait for SIGKILLed processes to leave: exit takes
  * microseconds to a few ms (freeing a large address space); a process still

@@ -40,8 +40,7 @@
 
 extern char **environ;
 
-void sb_report(int fd, enum sb_msg_type type, enum sb_step step, int err, const char *fmt,
-               ...)
+void sb_report(int fd, enum sb_msg_type type, enum sb_step step, int err, const char *fmt, ...)
 {
         struct sb_msg m;
         memset(&m, 0, sizeof m);
@@ -60,11 +59,10 @@ void sb_report(int fd, enum sb_msg_type type, enum sb_step step, int err, const 
         while (r < 0 && errno == EINTR);
 }
 
-#define STEP(ctx, step, ...)                                                   \
-        do {                                                                   \
-                if ((ctx)->spec->log)                                          \
-                        sb_report((ctx)->report_wr, SB_MSG_STEP, (step), 0,     \
-                                  __VA_ARGS__);                                \
+#define STEP(ctx, step, ...)                                                                       \
+        do {                                                                                       \
+                if ((ctx)->spec->log)                                                              \
+                        sb_report((ctx)->report_wr, SB_MSG_STEP, (step), 0, __VA_ARGS__);          \
         } while (0)
 
 static _Noreturn void die(int fd, enum sb_step step, int err, const char *detail)
@@ -75,8 +73,8 @@ static _Noreturn void die(int fd, enum sb_step step, int err, const char *detail
 
 /* The signals the reaper forwards to the command; everything a supervisor
  * or a terminal sends. */
-static const int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1,
-                                 SIGUSR2, SIGWINCH, SIGCONT, SIGALRM };
+static const int forwarded[] = {SIGTERM, SIGINT,   SIGHUP,  SIGQUIT, SIGUSR1,
+                                SIGUSR2, SIGWINCH, SIGCONT, SIGALRM};
 
 static void reaper_sigset(sigset_t *set)
 {
@@ -117,7 +115,7 @@ static int layout_fds(const struct sb_spec *spec, int *exec_wr, int *report_wr, 
 {
         size_t n = spec->n_fds + (spec->parent_fd >= 0 ? 1 : 0);
         int first_free = 3 + (int)n;
-        int *own[] = { exec_wr, report_wr };
+        int *own[] = {exec_wr, report_wr};
         for (size_t i = 0; i < 2; i++)
                 if (*own[i] < first_free) {
                         int fd = fcntl(*own[i], F_DUPFD_CLOEXEC, first_free);
@@ -126,8 +124,7 @@ static int layout_fds(const struct sb_spec *spec, int *exec_wr, int *report_wr, 
                         *own[i] = fd; /* the low copy is closed with the rest below */
                 }
         for (int i = 0; i < 3; i++)
-                if (spec->stdio[i] >= 0 && spec->stdio[i] != i &&
-                    dup2(spec->stdio[i], i) < 0)
+                if (spec->stdio[i] >= 0 && spec->stdio[i] != i && dup2(spec->stdio[i], i) < 0)
                         return snprintf(msg, len, "dup2 stdio %d", i), -1;
         int moved[n ? n : 1];
         for (size_t i = 0; i < n; i++) {
@@ -165,12 +162,9 @@ int sb_verify_restrictions(uid_t uid, char *msg, size_t len)
         if (n <= 0)
                 return snprintf(msg, len, "read /proc/self/status"), -1;
         buf[n] = '\0';
-        static const char *const zero[] = { "CapInh:\t0000000000000000",
-                                            "CapPrm:\t0000000000000000",
-                                            "CapEff:\t0000000000000000",
-                                            "CapBnd:\t0000000000000000",
-                                            "CapAmb:\t0000000000000000",
-                                            "NoNewPrivs:\t1" };
+        static const char *const zero[] = {"CapInh:\t0000000000000000", "CapPrm:\t0000000000000000",
+                                           "CapEff:\t0000000000000000", "CapBnd:\t0000000000000000",
+                                           "CapAmb:\t0000000000000000", "NoNewPrivs:\t1"};
         for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
                 if (!strstr(buf, zero[i])) {
                         errno = EPERM;
@@ -192,8 +186,7 @@ static void fill_listen_pid(struct sb_child_ctx *ctx)
         snprintf(ctx->listen_pid, ctx->listen_pid_cap, "LISTEN_PID=%d", (int)getpid());
 }
 
-int sb_drop_privileges(uid_t uid, gid_t gid, int userns, enum sb_step *step, char *msg,
-                       size_t len)
+int sb_drop_privileges(uid_t uid, gid_t gid, int userns, enum sb_step *step, char *msg, size_t len)
 {
         *step = SB_STEP_SETID;
         /* libcap-ng: clear every set, then change uid/gid keeping nothing.
@@ -206,8 +199,7 @@ int sb_drop_privileges(uid_t uid, gid_t gid, int userns, enum sb_step *step, cha
         if (r < 0) {
                 if (!errno)
                         errno = EPERM;
-                return snprintf(msg, len, "capng_change_id(%u, %u) failed (%d)", uid, gid, r),
-                       -1;
+                return snprintf(msg, len, "capng_change_id(%u, %u) failed (%d)", uid, gid, r), -1;
         }
         *step = SB_STEP_CAPS;
         if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0)
@@ -246,10 +238,11 @@ static _Noreturn void command_main(struct sb_child_ctx *ctx, int exec_wr)
          * may need numbers above a small quota; those close at exec). */
         step = SB_STEP_RLIMITS;
         uint64_t files = spec->files ? spec->files : SB_DEFAULT_FILES;
-        struct rlimit nofile = { files, files };
+        struct rlimit nofile = {files, files};
         STEP(ctx, SB_STEP_RLIMITS, "RLIMIT_NOFILE %llu", (unsigned long long)files);
         if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) {
-                snprintf(msg, sizeof msg, "setrlimit(RLIMIT_NOFILE, %llu)", (unsigned long long)files);
+                snprintf(msg, sizeof msg, "setrlimit(RLIMIT_NOFILE, %llu)",
+                         (unsigned long long)files);
                 goto fail;
         }
         step = SB_STEP_CHDIR;
@@ -257,8 +250,8 @@ static _Noreturn void command_main(struct sb_child_ctx *ctx, int exec_wr)
                 snprintf(msg, sizeof msg, "chdir `%s`", spec->cwd ? spec->cwd : "/");
                 goto fail;
         }
-        STEP(ctx, SB_STEP_SETID, "uid %u gid %u, all capabilities dropped, no_new_privs",
-             spec->uid, spec->gid);
+        STEP(ctx, SB_STEP_SETID, "uid %u gid %u, all capabilities dropped, no_new_privs", spec->uid,
+             spec->gid);
         if (sb_drop_privileges(spec->uid, spec->gid, ctx->use_userns, &step, msg, sizeof msg) < 0)
                 goto fail;
         step = SB_STEP_VERIFY;
@@ -344,9 +337,9 @@ static _Noreturn void reaper_loop(struct sb_child_ctx *ctx, pid_t cmd)
 static void send_namespaces(const struct sb_child_ctx *ctx)
 {
         static const char *const names[SB_NS__COUNT] = {
-                [SB_NS_USER] = "user", [SB_NS_MNT] = "mnt",   [SB_NS_PID] = "pid",
-                [SB_NS_NET] = "net",   [SB_NS_IPC] = "ipc",   [SB_NS_UTS] = "uts",
-                [SB_NS_CGROUP] = "cgroup",
+            [SB_NS_USER] = "user",     [SB_NS_MNT] = "mnt", [SB_NS_PID] = "pid",
+            [SB_NS_NET] = "net",       [SB_NS_IPC] = "ipc", [SB_NS_UTS] = "uts",
+            [SB_NS_CGROUP] = "cgroup",
         };
         int fds[SB_NS__COUNT];
         size_t n = 0;
@@ -371,8 +364,8 @@ static void send_namespaces(const struct sb_child_ctx *ctx)
                 char buf[CMSG_SPACE(sizeof(int) * SB_NS__COUNT)];
                 struct cmsghdr align;
         } ctl;
-        struct iovec iov = { .iov_base = &m, .iov_len = sizeof m };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        struct iovec iov = {.iov_base = &m, .iov_len = sizeof m};
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
         if (n) {
                 mh.msg_control = ctl.buf;
                 mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
@@ -480,7 +473,7 @@ _Noreturn void sb_reaper_main(struct sb_child_ctx *ctx)
         }
         send_namespaces(ctx);
         STEP(ctx, SB_STEP_RLIMITS, "RLIMIT_CORE 0");
-        struct rlimit nocore = { 0, 0 };
+        struct rlimit nocore = {0, 0};
         /* Core dumps would write the slice's memory where it cannot see. */
         if (setrlimit(RLIMIT_CORE, &nocore) < 0)
                 die(rep, SB_STEP_RLIMITS, errno, "setrlimit(RLIMIT_CORE)");
@@ -508,7 +501,7 @@ _Noreturn void sb_reaper_main(struct sb_child_ctx *ctx)
 
         /* The reaper keeps nothing but the report pipe, the exec pipe and
          * the caller's pidfd. */
-        int keep[] = { rep, exec_pipe[0], ctx->caller_pidfd };
+        int keep[] = {rep, exec_pipe[0], ctx->caller_pidfd};
         close_all_except(keep, SL_ARRAY_SIZE(keep));
 
         /* EOF on the exec pipe: the command exec'd (CLOEXEC closed it).
@@ -536,7 +529,7 @@ _Noreturn void sb_reaper_main(struct sb_child_ctx *ctx)
         /* Changing uid cleared the parent-death signal: arm it again, then
          * make sure the caller did not die in between (its pidfd turns
          * readable when it exits). */
-        struct pollfd caller = { .fd = ctx->caller_pidfd, .events = POLLIN };
+        struct pollfd caller = {.fd = ctx->caller_pidfd, .events = POLLIN};
         if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || poll(&caller, 1, 0) != 0) {
                 kill(cmd, SIGKILL);
                 _exit(125);

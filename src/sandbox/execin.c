@@ -92,10 +92,10 @@ static _Noreturn void probe_helper(const struct sb_slice *slice, const struct sb
          * the mount namespace resets root and cwd to the slice's root, and
          * pid applies to children. */
         static const int types[SB_NS__COUNT] = {
-                [SB_NS_USER] = CLONE_NEWUSER, [SB_NS_MNT] = CLONE_NEWNS,
-                [SB_NS_PID] = CLONE_NEWPID,   [SB_NS_NET] = CLONE_NEWNET,
-                [SB_NS_IPC] = CLONE_NEWIPC,   [SB_NS_UTS] = CLONE_NEWUTS,
-                [SB_NS_CGROUP] = CLONE_NEWCGROUP,
+            [SB_NS_USER] = CLONE_NEWUSER,     [SB_NS_MNT] = CLONE_NEWNS,
+            [SB_NS_PID] = CLONE_NEWPID,       [SB_NS_NET] = CLONE_NEWNET,
+            [SB_NS_IPC] = CLONE_NEWIPC,       [SB_NS_UTS] = CLONE_NEWUTS,
+            [SB_NS_CGROUP] = CLONE_NEWCGROUP,
         };
         if (slice->ns_fds[SB_NS_MNT] < 0 || slice->ns_fds[SB_NS_PID] < 0) {
                 errno = ENOENT;

@@ -37,32 +37,31 @@
 /* System paths a dynamically linked program needs. Merged-/usr systems have
  * /bin, /lib... as symlinks into /usr: those are recreated as symlinks. */
 static const char *const system_dirs[] = {
-        "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32",
+    "/usr", "/bin", "/sbin", "/lib", "/lib64", "/lib32", "/libx32",
 };
 /* The part of /etc programs read at start-up (loader cache, name service,
  * time zone, TLS roots); not shadow, not the host's service configuration. */
 static const char *const system_etc[] = {
-        "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",
-        "/etc/nsswitch.conf", "/etc/passwd", "/etc/group", "/etc/hosts",
-        "/etc/host.conf", "/etc/localtime", "/etc/ssl", "/etc/ca-certificates",
-        "/etc/alternatives", "/etc/mime.types", "/etc/protocols", "/etc/services",
-        "/etc/python3", "/etc/python3.11",
+    "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d",    "/etc/nsswitch.conf",
+    "/etc/passwd",      "/etc/group",      "/etc/hosts",           "/etc/host.conf",
+    "/etc/localtime",   "/etc/ssl",        "/etc/ca-certificates", "/etc/alternatives",
+    "/etc/mime.types",  "/etc/protocols",  "/etc/services",        "/etc/python3",
+    "/etc/python3.11",
 };
 /* Device nodes every program may use; tty only when asked. */
-static const char *const dev_nodes[] = { "null", "zero", "full", "random", "urandom" };
+static const char *const dev_nodes[] = {"null", "zero", "full", "random", "urandom"};
 /* /proc entries that expose or change host-wide state: read-only, as Docker
  * and bubblewrap leave them. */
-static const char *const proc_ro[] = { "sys", "sysrq-trigger", "irq", "bus", "fs" };
+static const char *const proc_ro[] = {"sys", "sysrq-trigger", "irq", "bus", "fs"};
 /* /proc files with kernel memory or host-wide timing data: masked. */
-static const char *const proc_masked[] = { "kcore", "keys", "timer_list", "kallsyms" };
+static const char *const proc_masked[] = {"kcore", "keys", "timer_list", "kallsyms"};
 
 struct plan {
         struct sb_mount_op *ops;
         size_t n, cap;
 };
 
-static struct sb_mount_op *plan_add(struct plan *p, enum sb_mount_kind kind,
-                                    struct sl_error *err)
+static struct sb_mount_op *plan_add(struct plan *p, enum sb_mount_kind kind, struct sl_error *err)
 {
         if (p->n == p->cap) {
                 size_t cap = p->cap ? p->cap * 2 : 32;
@@ -129,8 +128,8 @@ static int plan_bind(struct plan *p, const char *src, const char *dest, int rw, 
         return 0;
 }
 
-static int plan_simple(struct plan *p, enum sb_mount_kind kind, const char *dest,
-                       const char *data, struct sl_error *err)
+static int plan_simple(struct plan *p, enum sb_mount_kind kind, const char *dest, const char *data,
+                       struct sl_error *err)
 {
         struct sb_mount_op *op = plan_add(p, kind, err);
         if (!op)
@@ -158,17 +157,17 @@ static int has_dotdot(const char *path)
 static int check_dest(const char *dest, struct sl_error *err)
 {
         if (dest[0] != '/')
-                return sl_error_set(err, EINVAL, "destination `%s` is not an absolute path",
-                                    dest);
+                return sl_error_set(err, EINVAL, "destination `%s` is not an absolute path", dest);
         if (has_dotdot(dest))
                 return sl_error_set(err, EINVAL, "destination `%s` contains '..'", dest);
-        static const char *const reserved[] = { "/proc", "/dev" };
+        static const char *const reserved[] = {"/proc", "/dev"};
         for (size_t i = 0; i < SL_ARRAY_SIZE(reserved); i++) {
                 size_t n = strlen(reserved[i]);
                 if (!strncmp(dest, reserved[i], n) && (dest[n] == '\0' || dest[n] == '/'))
-                        return sl_error_set(err, EINVAL,
-                                            "destination `%s` is inside %s, which sliced builds itself",
-                                            dest, reserved[i]);
+                        return sl_error_set(
+                            err, EINVAL,
+                            "destination `%s` is inside %s, which sliced builds itself", dest,
+                            reserved[i]);
         }
         return 0;
 }
@@ -204,8 +203,10 @@ static int plan_proc_dev_tmp(const struct sb_spec *spec, struct plan *p, struct 
                 snprintf(op->dest, sizeof op->dest, NEWROOT "/dev/%s", node);
         }
         static const char *const links[][2] = {
-                { "/proc/self/fd", "/dev/fd" },     { "/proc/self/fd/0", "/dev/stdin" },
-                { "/proc/self/fd/1", "/dev/stdout" }, { "/proc/self/fd/2", "/dev/stderr" },
+            {"/proc/self/fd", "/dev/fd"},
+            {"/proc/self/fd/0", "/dev/stdin"},
+            {"/proc/self/fd/1", "/dev/stdout"},
+            {"/proc/self/fd/2", "/dev/stderr"},
         };
         for (size_t i = 0; i < SL_ARRAY_SIZE(links); i++) {
                 struct sb_mount_op *op = plan_add(p, SB_MNT_SYMLINK, err);
@@ -225,7 +226,7 @@ static int plan_proc_dev_tmp(const struct sb_spec *spec, struct plan *p, struct 
 int sb_rootfs_plan(const struct sb_spec *spec, struct sb_mount_op **ops, size_t *n,
                    struct sl_error *err)
 {
-        struct plan p = { 0 };
+        struct plan p = {0};
         if (!spec->no_system_paths) {
                 for (size_t i = 0; i < SL_ARRAY_SIZE(system_dirs); i++)
                         if (plan_bind(&p, system_dirs[i], system_dirs[i], 0, 1, err) < 0)
@@ -262,8 +263,7 @@ fail:
 
 /* ---- child side: no allocation below this line ---- */
 
-static int fail(char *msg, size_t len, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+static int fail(char *msg, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *msg, size_t len, const char *fmt, ...)
 {
         int saved = errno;
@@ -319,9 +319,9 @@ static int make_parents(const char *path, enum mk_last last)
  * cannot. */
 static int set_attrs(const char *path, uint64_t set, int recursive)
 {
-        struct mount_attr attr = { .attr_set = set };
-        return (int)syscall(SYS_mount_setattr, AT_FDCWD, path,
-                            recursive ? AT_RECURSIVE : 0, &attr, sizeof attr);
+        struct mount_attr attr = {.attr_set = set};
+        return (int)syscall(SYS_mount_setattr, AT_FDCWD, path, recursive ? AT_RECURSIVE : 0, &attr,
+                            sizeof attr);
 }
 
 static int run_op(const struct sb_mount_op *op, char *msg, size_t len)
@@ -337,7 +337,7 @@ static int run_op(const struct sb_mount_op *op, char *msg, size_t len)
                         return fail(msg, len, "bind `%s` on `%s`", op->src, op->dest);
                 if (set_attrs(op->dest,
                               MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
-                                      (op->rw ? 0 : MOUNT_ATTR_RDONLY),
+                                  (op->rw ? 0 : MOUNT_ATTR_RDONLY),
                               1) < 0)
                         return fail(msg, len, "make `%s` %s", op->dest,
                                     op->rw ? "nosuid,nodev" : "read-only");
@@ -376,8 +376,9 @@ static int run_op(const struct sb_mount_op *op, char *msg, size_t len)
                 if (stat(op->dest, &st) < 0)
                         return 0; /* not on this kernel: nothing to protect */
                 if (mount(op->dest, op->dest, NULL, MS_BIND | MS_REC, NULL) < 0 ||
-                    set_attrs(op->dest, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-                                                MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+                    set_attrs(op->dest,
+                              MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                                  MOUNT_ATTR_NOEXEC,
                               1) < 0)
                         return fail(msg, len, "make `%s` read-only", op->dest);
                 return 0;
@@ -396,8 +397,7 @@ static int run_op(const struct sb_mount_op *op, char *msg, size_t len)
         return fail(msg, len, "unknown mount operation %d", (int)op->kind);
 }
 
-int sb_rootfs_build(const struct sb_child_ctx *ctx, enum sb_step *step, char *msg,
-                    size_t msglen)
+int sb_rootfs_build(const struct sb_child_ctx *ctx, enum sb_step *step, char *msg, size_t msglen)
 {
         /* 1. Nothing we mount may propagate back to the host. */
         *step = SB_STEP_MOUNT_PRIVATE;
@@ -424,8 +424,9 @@ int sb_rootfs_build(const struct sb_child_ctx *ctx, enum sb_step *step, char *ms
         for (size_t i = 0; i < ctx->n_mounts; i++) {
                 const struct sb_mount_op *op = &ctx->mounts[i];
                 switch (op->kind) {
-                case SB_MNT_PROC: case SB_MNT_RO_SELF: case SB_MNT_MASK:
-                        *step = SB_STEP_MOUNT_PROC; break;
+                case SB_MNT_PROC:
+                case SB_MNT_RO_SELF:
+                case SB_MNT_MASK: *step = SB_STEP_MOUNT_PROC; break;
                 case SB_MNT_DEV: *step = SB_STEP_MOUNT_DEV; break;
                 case SB_MNT_TMPFS: *step = SB_STEP_MOUNT_TMP; break;
                 default: *step = SB_STEP_MOUNT_BIND; break;

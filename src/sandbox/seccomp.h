@@ -18,10 +18,10 @@
 #define SB_SECCOMP_ENV "SLICE_SECCOMP"
 
 struct sb_seccomp_prog {
-        char name[64];            /* "posix", "strict", "reaper", or the policy file path */
+        char name[64]; /* "posix", "strict", "reaper", or the policy file path */
         struct sock_filter *insns;
-        unsigned short len;       /* number of instructions */
-        int owned;                /* insns is heap memory this struct owns */
+        unsigned short len; /* number of instructions */
+        int owned;          /* insns is heap memory this struct owns */
 };
 
 /* Resolve profile: "posix", "strict" (stage one: what the supervisor installs
@@ -29,8 +29,7 @@ struct sb_seccomp_prog {
  * of a slice), "strict-tight", or a path to a policy file (contains a '/').
  * Returns 0 and fills out, or -1 with err naming the profile (for files:
  * file:line:column of the bad token). */
-int sb_seccomp_prog_get(const char *profile, struct sb_seccomp_prog *out,
-                        struct sl_error *err);
+int sb_seccomp_prog_get(const char *profile, struct sb_seccomp_prog *out, struct sl_error *err);
 
 /* Free what prog owns; safe on a zeroed or builtin prog. */
 void sb_seccomp_prog_release(struct sb_seccomp_prog *prog);

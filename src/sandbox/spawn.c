@@ -23,32 +23,32 @@
 #endif
 
 static const char *const step_names[SB_STEP__MAX] = {
-        [SB_STEP_CLONE] = "clone3",
-        [SB_STEP_PDEATHSIG] = "pdeathsig",
-        [SB_STEP_SYNC] = "sync",
-        [SB_STEP_USERNS_MAP] = "uid/gid map",
-        [SB_STEP_CGROUP] = "cgroup",
-        [SB_STEP_MOUNT_PRIVATE] = "mount propagation",
-        [SB_STEP_MOUNT_BASE] = "scratch root",
-        [SB_STEP_MOUNT_ROOT] = "slice root",
-        [SB_STEP_MOUNT_BIND] = "bind mount",
-        [SB_STEP_MOUNT_PROC] = "mount /proc",
-        [SB_STEP_MOUNT_DEV] = "mount /dev",
-        [SB_STEP_MOUNT_TMP] = "mount tmpfs",
-        [SB_STEP_PIVOT_ROOT] = "pivot_root",
-        [SB_STEP_HOSTNAME] = "hostname",
-        [SB_STEP_LOOPBACK] = "loopback",
-        [SB_STEP_RLIMITS] = "rlimits",
-        [SB_STEP_AFFINITY] = "cpu affinity",
-        [SB_STEP_FORK_COMMAND] = "fork",
-        [SB_STEP_FDS] = "file descriptors",
-        [SB_STEP_CHDIR] = "chdir",
-        [SB_STEP_SETID] = "uid/gid",
-        [SB_STEP_CAPS] = "capabilities",
-        [SB_STEP_NO_NEW_PRIVS] = "no_new_privs",
-        [SB_STEP_VERIFY] = "verify",
-        [SB_STEP_SECCOMP] = "seccomp",
-        [SB_STEP_EXEC] = "exec",
+    [SB_STEP_CLONE] = "clone3",
+    [SB_STEP_PDEATHSIG] = "pdeathsig",
+    [SB_STEP_SYNC] = "sync",
+    [SB_STEP_USERNS_MAP] = "uid/gid map",
+    [SB_STEP_CGROUP] = "cgroup",
+    [SB_STEP_MOUNT_PRIVATE] = "mount propagation",
+    [SB_STEP_MOUNT_BASE] = "scratch root",
+    [SB_STEP_MOUNT_ROOT] = "slice root",
+    [SB_STEP_MOUNT_BIND] = "bind mount",
+    [SB_STEP_MOUNT_PROC] = "mount /proc",
+    [SB_STEP_MOUNT_DEV] = "mount /dev",
+    [SB_STEP_MOUNT_TMP] = "mount tmpfs",
+    [SB_STEP_PIVOT_ROOT] = "pivot_root",
+    [SB_STEP_HOSTNAME] = "hostname",
+    [SB_STEP_LOOPBACK] = "loopback",
+    [SB_STEP_RLIMITS] = "rlimits",
+    [SB_STEP_AFFINITY] = "cpu affinity",
+    [SB_STEP_FORK_COMMAND] = "fork",
+    [SB_STEP_FDS] = "file descriptors",
+    [SB_STEP_CHDIR] = "chdir",
+    [SB_STEP_SETID] = "uid/gid",
+    [SB_STEP_CAPS] = "capabilities",
+    [SB_STEP_NO_NEW_PRIVS] = "no_new_privs",
+    [SB_STEP_VERIFY] = "verify",
+    [SB_STEP_SECCOMP] = "seccomp",
+    [SB_STEP_EXEC] = "exec",
 };
 
 const char *sb_step_name(enum sb_step step)
@@ -59,7 +59,7 @@ const char *sb_step_name(enum sb_step step)
 }
 
 static void log_line(const struct sb_spec *spec, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static void log_line(const struct sb_spec *spec, const char *fmt, ...)
 {
         if (!spec->log)
@@ -80,11 +80,11 @@ struct env_block {
         char *strings;
 };
 
-#define ENV_EXTRA_MAX 5
+#define ENV_EXTRA_MAX  5
 #define LISTEN_PID_CAP 32
 
-static int build_env(const struct sb_spec *spec, struct sb_child_ctx *ctx,
-                     struct env_block *eb, struct sl_error *err)
+static int build_env(const struct sb_spec *spec, struct sb_child_ctx *ctx, struct env_block *eb,
+                     struct sl_error *err)
 {
         size_t n = 0, names_len = 0;
         while (spec->env && spec->env[n])
@@ -99,18 +99,18 @@ static int build_env(const struct sb_spec *spec, struct sb_child_ctx *ctx,
         size_t k = 0, off = 0;
         for (size_t i = 0; i < n; i++) {
                 /* the spawner owns these names: a caller cannot pre-set them */
-                static const char *const ours[] = { "LISTEN_", "SLICE_PARENT_FD=",
-                                                    SB_SECCOMP_ENV "=" };
+                static const char *const ours[] = {"LISTEN_",
+                                                   "SLICE_PARENT_FD=", SB_SECCOMP_ENV "="};
                 int skip = 0;
                 for (size_t j = 0; j < SL_ARRAY_SIZE(ours); j++)
                         skip |= !strncmp(spec->env[i], ours[j], strlen(ours[j]));
                 if (!skip)
                         eb->envp[k++] = spec->env[i];
         }
-#define ADD(...)                                                               \
-        do {                                                                   \
-                eb->envp[k++] = eb->strings + off;                             \
-                off += (size_t)snprintf(eb->strings + off, strings_cap - off, __VA_ARGS__) + 1; \
+#define ADD(...)                                                                                   \
+        do {                                                                                       \
+                eb->envp[k++] = eb->strings + off;                                                 \
+                off += (size_t)snprintf(eb->strings + off, strings_cap - off, __VA_ARGS__) + 1;    \
         } while (0)
         if (spec->n_fds) {
                 ADD("LISTEN_FDS=%zu", spec->n_fds);
@@ -164,9 +164,11 @@ static int recv_msg(int fd, struct sb_msg *m, int *fds, size_t *nfds)
                 char buf[CMSG_SPACE(sizeof(int) * SB_NS__COUNT)];
                 struct cmsghdr align;
         } ctl;
-        struct iovec iov = { .iov_base = m, .iov_len = sizeof *m };
-        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = ctl.buf,
-                             .msg_controllen = sizeof ctl.buf };
+        struct iovec iov = {.iov_base = m, .iov_len = sizeof *m};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = ctl.buf,
+                            .msg_controllen = sizeof ctl.buf};
         ssize_t n;
         do
                 n = recvmsg(fd, &mh, MSG_CMSG_CLOEXEC);
@@ -264,15 +266,14 @@ static int await_start(const struct sb_spec *spec, struct sb_slice *s, int *exec
                         continue;
                 case SB_MSG_STARTED:
                         s->inner_pid = atoi(m.detail);
-                        log_line(spec, "[exec] `%s` runs as pid %d in the slice",
-                                 spec->argv[0], s->inner_pid);
+                        log_line(spec, "[exec] `%s` runs as pid %d in the slice", spec->argv[0],
+                                 s->inner_pid);
                         return 0;
                 case SB_MSG_ERROR:
                         if (exec_failed)
                                 *exec_failed = m.step == SB_STEP_EXEC;
                         errno = 0;
-                        return sl_error_set(err, m.err, "%s: %s", sb_step_name(m.step),
-                                            m.detail);
+                        return sl_error_set(err, m.err, "%s: %s", sb_step_name(m.step), m.detail);
                 default:
                         return sl_error_set(err, EPROTO, "unexpected message %u from slice",
                                             m.type);
@@ -309,7 +310,7 @@ int sb_spawn(const struct sb_spec *spec, struct sb_slice *out, int *exec_failed,
              struct sl_error *err)
 {
         struct sb_child_ctx ctx;
-        struct env_block eb = { 0 };
+        struct env_block eb = {0};
         memset(&ctx, 0, sizeof ctx);
         memset(out, 0, sizeof *out);
         out->pidfd = out->report_fd = -1;
@@ -390,8 +391,8 @@ int sb_spawn(const struct sb_spec *spec, struct sb_slice *out, int *exec_failed,
         close(sl_steal_fd(&sync_rd));
         int r = 0;
         if (userns) {
-                log_line(spec, "[uid/gid map] uid %u -> %u, gid %u -> %u", spec->uid,
-                         geteuid(), spec->gid, getegid());
+                log_line(spec, "[uid/gid map] uid %u -> %u, gid %u -> %u", spec->uid, geteuid(),
+                         spec->gid, getegid());
                 r = write_id_maps(pid, spec, err);
                 if (r < 0)
                         sl_error_prefix(err, "%s", sb_step_name(SB_STEP_USERNS_MAP));

@@ -66,49 +66,57 @@ enum sb_net { SB_NET_NONE = 0, SB_NET_HOST };
 typedef void (*sb_log_fn)(void *ctx, const char *line);
 
 struct sb_spec {
-        char *const *argv;         /* argv[0] looked up in the slice's PATH */
-        char *const *env;          /* complete environment, NULL-terminated */
-        const char *profile;       /* seccomp profile: posix, strict, or a file */
+        char *const *argv;   /* argv[0] looked up in the slice's PATH */
+        char *const *env;    /* complete environment, NULL-terminated */
+        const char *profile; /* seccomp profile: posix, strict, or a file */
         const struct sb_bind *binds;
         size_t n_binds;
-        int no_system_paths;       /* do not bind /usr, /lib*, /bin, /sbin, /etc subset */
-        const char *hostname;      /* default "slice" */
+        int no_system_paths;  /* do not bind /usr, /lib*, /bin, /sbin, /etc subset */
+        const char *hostname; /* default "slice" */
         enum sb_net net;
         const struct sb_fd_grant *fds; /* socket-activation fds: 3, 4, ... */
         size_t n_fds;
-        int parent_fd;             /* >=0: passed after the activation fds, number
-                                      in SLICE_PARENT_FD */
-        uint64_t files;            /* RLIMIT_NOFILE; 0 = SB_DEFAULT_FILES */
+        int parent_fd;  /* >=0: passed after the activation fds, number
+                           in SLICE_PARENT_FD */
+        uint64_t files; /* RLIMIT_NOFILE; 0 = SB_DEFAULT_FILES */
         cpu_set_t cpus;
         int has_cpus;
-        uint64_t tmp_size;         /* bytes of /tmp; 0 = SB_DEFAULT_TMP_SIZE */
-        int dev_tty;               /* bind /dev/tty (and keep stdin a tty) */
-        int userns;                /* 1: user namespace, 0: none (root only), -1: auto */
-        uid_t uid;                 /* uid/gid the command runs as (inside) */
+        uint64_t tmp_size; /* bytes of /tmp; 0 = SB_DEFAULT_TMP_SIZE */
+        int dev_tty;       /* bind /dev/tty (and keep stdin a tty) */
+        int userns;        /* 1: user namespace, 0: none (root only), -1: auto */
+        uid_t uid;         /* uid/gid the command runs as (inside) */
         gid_t gid;
-        struct sb_cgroup *cgroup;  /* optional; the slice is placed in it */
-        const char *cwd;           /* inside the slice; default "/" */
-        int stdio[3];              /* fds for 0,1,2; -1 = inherit the caller's */
-        sb_log_fn log;             /* verbose step log; NULL = quiet */
+        struct sb_cgroup *cgroup; /* optional; the slice is placed in it */
+        const char *cwd;          /* inside the slice; default "/" */
+        int stdio[3];             /* fds for 0,1,2; -1 = inherit the caller's */
+        sb_log_fn log;            /* verbose step log; NULL = quiet */
         void *log_ctx;
 };
 
 /* Figures behind the defaults. */
-#define SB_DEFAULT_FILES 1024           /* glibc's soft default for RLIMIT_NOFILE */
-#define SB_FDS_MAX 253                  /* granted fds (+ parent channel): 3..255 */
+#define SB_DEFAULT_FILES    1024          /* glibc's soft default for RLIMIT_NOFILE */
+#define SB_FDS_MAX          253           /* granted fds (+ parent channel): 3..255 */
 #define SB_DEFAULT_TMP_SIZE (64ull << 20) /* /tmp tmpfs; counted in the memory cgroup */
 
 /* The namespaces of a running slice, held open by fd (sent by the reaper
  * once they are final). They let sb_exec_in enter the slice without a
  * ptrace-style access check on the reaper, which is not dumpable. */
-enum sb_ns { SB_NS_USER = 0, SB_NS_MNT, SB_NS_PID, SB_NS_NET, SB_NS_IPC, SB_NS_UTS,
-             SB_NS_CGROUP, SB_NS__COUNT };
+enum sb_ns {
+        SB_NS_USER = 0,
+        SB_NS_MNT,
+        SB_NS_PID,
+        SB_NS_NET,
+        SB_NS_IPC,
+        SB_NS_UTS,
+        SB_NS_CGROUP,
+        SB_NS__COUNT
+};
 
 struct sb_slice {
-        pid_t pid;       /* reaper (pid 1 inside), in the caller's pid namespace */
-        int pidfd;       /* of the reaper */
-        int report_fd;   /* reaper -> caller messages (exit status) */
-        pid_t inner_pid; /* the command's pid inside the slice */
+        pid_t pid;                /* reaper (pid 1 inside), in the caller's pid namespace */
+        int pidfd;                /* of the reaper */
+        int report_fd;            /* reaper -> caller messages (exit status) */
+        pid_t inner_pid;          /* the command's pid inside the slice */
         int ns_fds[SB_NS__COUNT]; /* -1 where the slice shares the caller's */
 };
 
@@ -142,12 +150,12 @@ int sb_signal(const struct sb_slice *s, int sig, struct sl_error *err);
 struct sb_exec_spec {
         char *const *argv;
         char *const *env;
-        const char *profile;       /* default posix */
+        const char *profile; /* default posix */
         uid_t uid;
         gid_t gid;
-        int userns;                /* the slice has a user namespace */
-        struct sb_cgroup *cgroup;  /* the slice's, or NULL */
-        int stdio[3];              /* -1: /dev/null */
+        int userns;               /* the slice has a user namespace */
+        struct sb_cgroup *cgroup; /* the slice's, or NULL */
+        int stdio[3];             /* -1: /dev/null */
 };
 int sb_exec_in(const struct sb_slice *slice, const struct sb_exec_spec *x, struct sb_slice *out,
                struct sl_error *err);

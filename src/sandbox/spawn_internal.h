@@ -25,14 +25,14 @@ struct sb_msg {
 };
 
 enum sb_mount_kind {
-        SB_MNT_BIND,    /* src (under /oldroot) onto dest; ro unless rw */
-        SB_MNT_DEV,     /* device node bind: keeps dev, adds nosuid,noexec */
-        SB_MNT_SYMLINK, /* dest -> src (target text) */
-        SB_MNT_TMPFS,   /* tmpfs on dest with data options */
-        SB_MNT_PROC,    /* fresh proc on dest */
-        SB_MNT_DIR,     /* mkdir dest */
-        SB_MNT_RO_SELF, /* bind dest onto itself read-only (masks /proc/sys...) */
-        SB_MNT_MASK,    /* bind /dev/null over dest if it exists */
+        SB_MNT_BIND,       /* src (under /oldroot) onto dest; ro unless rw */
+        SB_MNT_DEV,        /* device node bind: keeps dev, adds nosuid,noexec */
+        SB_MNT_SYMLINK,    /* dest -> src (target text) */
+        SB_MNT_TMPFS,      /* tmpfs on dest with data options */
+        SB_MNT_PROC,       /* fresh proc on dest */
+        SB_MNT_DIR,        /* mkdir dest */
+        SB_MNT_RO_SELF,    /* bind dest onto itself read-only (masks /proc/sys...) */
+        SB_MNT_MASK,       /* bind /dev/null over dest if it exists */
         SB_MNT_REMOUNT_RO, /* make the mount at dest read-only (not recursive) */
 };
 
@@ -41,21 +41,21 @@ struct sb_mount_op {
         char src[PATH_MAX];  /* absolute, already prefixed with /oldroot */
         char dest[PATH_MAX]; /* absolute, already prefixed with /newroot */
         int rw;
-        int is_dir;          /* src is a directory (else a file) */
-        int optional;        /* skip silently when the source is missing */
-        char data[96];       /* tmpfs options */
+        int is_dir;    /* src is a directory (else a file) */
+        int optional;  /* skip silently when the source is missing */
+        char data[96]; /* tmpfs options */
 };
 
 struct sb_child_ctx {
         const struct sb_spec *spec;
         int use_userns;
-        int report_wr;      /* to the caller */
-        int sync_rd;        /* caller says go */
-        int caller_pidfd;   /* the caller, to notice its death across the uid change */
+        int report_wr;    /* to the caller */
+        int sync_rd;      /* caller says go */
+        int caller_pidfd; /* the caller, to notice its death across the uid change */
         struct sb_mount_op *mounts;
         size_t n_mounts;
-        char **envp;        /* spec env + activation variables */
-        char *listen_pid;   /* points into envp: "LISTEN_PID=" + digits buffer */
+        char **envp;      /* spec env + activation variables */
+        char *listen_pid; /* points into envp: "LISTEN_PID=" + digits buffer */
         size_t listen_pid_cap;
         struct sb_seccomp_prog prog;
         struct sb_seccomp_prog reaper_prog;
@@ -69,17 +69,15 @@ _Noreturn void sb_reaper_main(struct sb_child_ctx *ctx);
 int sb_rootfs_plan(const struct sb_spec *spec, struct sb_mount_op **ops, size_t *n,
                    struct sl_error *err);
 /* Child side: runs the plan and pivots. On failure fills step and msg. */
-int sb_rootfs_build(const struct sb_child_ctx *ctx, enum sb_step *step, char *msg,
-                    size_t msglen);
+int sb_rootfs_build(const struct sb_child_ctx *ctx, enum sb_step *step, char *msg, size_t msglen);
 
 /* Shared by the command and exec-in children (child.c): change to uid/gid
  * with no capability left and no_new_privs; read it back from /proc. */
-int sb_drop_privileges(uid_t uid, gid_t gid, int userns, enum sb_step *step, char *msg,
-                       size_t len);
+int sb_drop_privileges(uid_t uid, gid_t gid, int userns, enum sb_step *step, char *msg, size_t len);
 int sb_verify_restrictions(uid_t uid, char *msg, size_t len);
 
 /* Report helpers used by the child. */
-void sb_report(int fd, enum sb_msg_type type, enum sb_step step, int err, const char *fmt,
-               ...) __attribute__((format(printf, 5, 6)));
+void sb_report(int fd, enum sb_msg_type type, enum sb_step step, int err, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -26,9 +26,9 @@
 /* A topology upload is bounded like a topology file. */
 #define API_BODY_MAX SV_TOPO_MAX_FILE_SIZE
 /* Recent state changes kept for `GET /v1/events` followers that lag. */
-#define API_EVENTS_MAX 256
+#define API_EVENTS_MAX   256
 #define API_TAIL_DEFAULT 100
-#define API_GROUP "sliced"
+#define API_GROUP        "sliced"
 /* Concurrent connections: the API is for operators and tools, not traffic. */
 #define API_CONNECTIONS_MAX 64
 
@@ -105,7 +105,7 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
 }
 
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
         char msg[SL_ERROR_MSG_MAX];
@@ -124,7 +124,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 static int may_change(struct sv_api *api, struct MHD_Connection *c, char *who, size_t len)
 {
         const union MHD_ConnectionInfo *ci =
-                MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+            MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
         struct ucred cred;
         socklen_t clen = sizeof cred;
         if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) < 0) {
@@ -145,7 +145,8 @@ static int may_change(struct sv_api *api, struct MHD_Connection *c, char *who, s
         _cleanup_fclose_ FILE *f = fopen(path, "re");
         while (f && fgets(line, sizeof line, f))
                 if (!strncmp(line, "Groups:", 7))
-                        for (char *tok = strtok(line + 7, " \t\n"); tok; tok = strtok(NULL, " \t\n"))
+                        for (char *tok = strtok(line + 7, " \t\n"); tok;
+                             tok = strtok(NULL, " \t\n"))
                                 if ((gid_t)strtoul(tok, NULL, 10) == api->group)
                                         return 1;
         return 0;
@@ -180,7 +181,8 @@ static int stream_fill(struct api_stream *st)
 {
         struct sv_api *api = st->api;
         if (st->kind == STREAM_EVENTS) {
-                uint64_t oldest = api->event_seq > API_EVENTS_MAX ? api->event_seq - API_EVENTS_MAX : 0;
+                uint64_t oldest =
+                    api->event_seq > API_EVENTS_MAX ? api->event_seq - API_EVENTS_MAX : 0;
                 if (st->next_seq < oldest)
                         st->next_seq = oldest; /* a follower that lagged loses the oldest */
                 if (st->next_seq >= api->event_seq)
@@ -248,7 +250,7 @@ static enum MHD_Result start_stream(struct sv_api *api, struct MHD_Connection *c
         st->follow = follow;
         st->next_seq = from;
         struct MHD_Response *r =
-                MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
+            MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 4096, stream_read, st, stream_free);
         if (!r) {
                 free(st->path);
                 free(st);
@@ -283,13 +285,12 @@ void sv_api_event(struct sv_api *api, const struct sv_slice *s)
         sv_end_describe(&s->last_end, reason, sizeof reason);
         struct timespec ts;
         clock_gettime(CLOCK_REALTIME, &ts);
-        char *line = json_line(json_pack("{s:I,s:s,s:s,s:o}", "ts",
-                                         (json_int_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000,
-                                         "path", s->path, "state", sv_state_name(s->state),
-                                         "reason",
-                                         s->last_end.kind == SV_END_NONE ? json_null()
-                                                                          : json_string(reason)),
-                               JSON_COMPACT, NULL);
+        char *line = json_line(
+            json_pack("{s:I,s:s,s:s,s:o}", "ts",
+                      (json_int_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000, "path", s->path, "state",
+                      sv_state_name(s->state), "reason",
+                      s->last_end.kind == SV_END_NONE ? json_null() : json_string(reason)),
+            JSON_COMPACT, NULL);
         if (!line)
                 return;
         struct api_event *e = &api->events[api->event_seq % API_EVENTS_MAX];
@@ -317,9 +318,9 @@ static int plan_visit(struct sv_slice_spec *spec, void *ctx)
 {
         struct plan_ctx *pc = ctx;
         struct sv_slice *s = sv_find(pc->sv, spec->path);
-        json_t *to = !s ? pc->start
+        json_t *to = !s                                                           ? pc->start
                      : memcmp(s->spec->digest, spec->digest, sizeof spec->digest) ? pc->restart
-                                                                                   : pc->same;
+                                                                                  : pc->same;
         json_array_append_new(to, json_string(spec->path));
         return 0;
 }
@@ -328,7 +329,7 @@ static json_t *plan_of(struct sv_supervisor *sv, const struct sv_topology *t)
 {
         json_t *start = json_array(), *restart = json_array(), *same = json_array(),
                *stop = json_array();
-        struct plan_ctx pc = { sv, start, restart, same };
+        struct plan_ctx pc = {sv, start, restart, same};
         sv_topology_walk(t, plan_visit, &pc);
         for (size_t i = 0; i < sv->n_slices; i++)
                 if (!sv_topology_find(t, sv->slices[i]->path))
@@ -365,19 +366,20 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
         /* JSON is YAML too: a YAML file may receive either; a JSON file only
          * JSON */
         if (path_is_json && !json)
-                return send_error(c, 400, "the topology file %s is JSON; send a JSON topology "
-                                          "(Content-Type application/json)",
+                return send_error(c, 400,
+                                  "the topology file %s is JSON; send a JSON topology "
+                                  "(Content-Type application/json)",
                                   sv->topology_path);
         struct sv_topology *t = NULL;
-        struct sv_diag d = { 0 };
+        struct sv_diag d = {0};
         struct sl_error err;
         if (sv_topology_load_string(sv->topology_path, cc->body, &t, &d, &err) < 0) {
                 json_t *errors = json_array();
                 for (size_t i = 0; i < d.n; i++)
                         json_array_append_new(errors, json_string(d.msgs[i]));
                 sv_diag_free(&d);
-                return send_json(c, 400, json_pack("{s:s,s:o}", "error", "invalid topology",
-                                                   "errors", errors));
+                return send_json(
+                    c, 400, json_pack("{s:s,s:o}", "error", "invalid topology", "errors", errors));
         }
         sv_diag_free(&d);
         json_t *plan = plan_of(sv, t);
@@ -401,7 +403,8 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
 static enum MHD_Result get_topology(struct sv_api *api, struct MHD_Connection *c)
 {
         struct sv_supervisor *sv = api->sv;
-        json_t *o = json_pack("{s:s,s:i}", "source", sv->topology_path, "generation", sv->generation);
+        json_t *o =
+            json_pack("{s:s,s:i}", "source", sv->topology_path, "generation", sv->generation);
         struct stat st;
         if (stat(sv->topology_path, &st) == 0 && S_ISREG(st.st_mode) && st.st_size < API_BODY_MAX) {
                 _cleanup_free_ char *text = calloc(1, (size_t)st.st_size + 1);
@@ -467,7 +470,8 @@ static enum MHD_Result on_slices(struct sv_api *api, struct MHD_Connection *c, c
                 return send_error(c, 404, "no slice '/%s' (see GET /v1/slices)", rest);
         if (!action[0]) {
                 if (strcmp(method, "GET"))
-                        return send_error(c, 405, "%s %s: use GET, or POST to .../restart|stop|start",
+                        return send_error(c, 405,
+                                          "%s %s: use GET, or POST to .../restart|stop|start",
                                           method, s->path);
                 return send_json(c, 200, sv_report_slice_json(s));
         }
@@ -475,7 +479,8 @@ static enum MHD_Result on_slices(struct sv_api *api, struct MHD_Connection *c, c
                 if (strcmp(method, "GET"))
                         return send_error(c, 405, "%s .../logs: use GET", method);
                 const char *tail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "tail");
-                const char *follow = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
+                const char *follow =
+                    MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
                 char *end = NULL;
                 unsigned long n = tail ? strtoul(tail, &end, 10) : API_TAIL_DEFAULT;
                 if (tail && (*end || !*tail))
@@ -495,8 +500,9 @@ static enum MHD_Result on_slices(struct sv_api *api, struct MHD_Connection *c, c
         char why[SL_ERROR_MSG_MAX];
         if (sv_slice_request(s, action, why, sizeof why) < 0)
                 return send_error(c, 409, "%s", why);
-        return send_json(c, 202, json_pack("{s:s,s:s,s:s}", "path", s->path, "action", action,
-                                           "state", sv_state_name(s->state)));
+        return send_json(c, 202,
+                         json_pack("{s:s,s:s,s:s}", "path", s->path, "action", action, "state",
+                                   sv_state_name(s->state)));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -552,7 +558,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                         return send_error(c, 405, "%s /v1/topology: use GET or PUT", method);
                 const char *dry = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dry_run");
                 if (!(dry && strcmp(dry, "0")) && !may_change(api, c, who, sizeof who))
-                        return send_error(c, 403, "%s may not change sliced: root or group '%s' required",
+                        return send_error(c, 403,
+                                          "%s may not change sliced: root or group '%s' required",
                                           who, API_GROUP);
                 return put_topology(api, c, cc);
         }
@@ -601,7 +608,7 @@ static void poll_cb(uv_poll_t *h, int status, int events)
  * another sliced owns this runtime dir: refuse. */
 static int bind_socket(const char *path, struct sl_error *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         if (strlen(path) >= sizeof sa.sun_path)
                 return sl_error_set(err, ENAMETOOLONG, "API socket `%s`", path);
         strcpy(sa.sun_path, path);

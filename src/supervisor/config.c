@@ -26,16 +26,16 @@
 /* (uid_t)-1 means "no change" to setresuid and chown: never a real uid. */
 #define UID_LAST_MAX 4294967294ull
 
-#define DEFAULT_STATE_DIR "/var/lib/sliced"
-#define DEFAULT_RUNTIME_DIR "/run/sliced"
-#define DEFAULT_TOPOLOGY "/etc/sliced/slices.d"
-#define API_SOCKET_NAME "api.sock"
-#define DEFAULT_CGROUP_FSROOT "/sys/fs/cgroup"
-#define DEFAULT_CGROUP_BASE "sliced"
-#define DEFAULT_UID_FIRST 200000
-#define DEFAULT_UID_COUNT 65536
+#define DEFAULT_STATE_DIR      "/var/lib/sliced"
+#define DEFAULT_RUNTIME_DIR    "/run/sliced"
+#define DEFAULT_TOPOLOGY       "/etc/sliced/slices.d"
+#define API_SOCKET_NAME        "api.sock"
+#define DEFAULT_CGROUP_FSROOT  "/sys/fs/cgroup"
+#define DEFAULT_CGROUP_BASE    "sliced"
+#define DEFAULT_UID_FIRST      200000
+#define DEFAULT_UID_COUNT      65536
 #define DEFAULT_LOG_RING_LINES 1000
-#define DEFAULT_ROUTE_WAIT_MS 5000
+#define DEFAULT_ROUTE_WAIT_MS  5000
 
 void sv_config_defaults(struct sv_config *cfg)
 {
@@ -56,7 +56,8 @@ void sv_config_defaults(struct sv_config *cfg)
 
 /* A verdict on the file's content: errno EINVAL, but no strerror text
  * appended to a message that already says what is wrong. */
-static int bad_input(struct sl_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int bad_input(struct sl_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
 static int bad_input(struct sl_error *err, const char *fmt, ...)
 {
@@ -104,8 +105,9 @@ static int set_topology(struct sv_config *c, const char *v, struct sl_error *e)
 static int set_api_socket(struct sv_config *c, const char *v, struct sl_error *e)
 {
         if (strlen(v) > API_SOCKET_MAX)
-                return sl_error_set(e, 0, "'%s' is longer than a unix socket path can be (%d bytes)",
-                                    v, API_SOCKET_MAX);
+                return sl_error_set(e, 0,
+                                    "'%s' is longer than a unix socket path can be (%d bytes)", v,
+                                    API_SOCKET_MAX);
         return set_path(c->api_socket, sizeof c->api_socket, v, e);
 }
 
@@ -118,9 +120,9 @@ static int set_cgroup_base(struct sv_config *c, const char *v, struct sl_error *
 {
         char abs[sizeof c->cgroup_base + 1];
         if (!*v || v[0] == '/')
-                return sl_error_set(e, 0,
-                                    "'%s' is not a relative cgroup path (e.g. sliced or system.slice/sliced)",
-                                    v);
+                return sl_error_set(
+                    e, 0, "'%s' is not a relative cgroup path (e.g. sliced or system.slice/sliced)",
+                    v);
         if (strlen(v) >= sizeof c->cgroup_base)
                 return sl_error_set(e, 0, "'%s' is longer than %zu bytes", v,
                                     sizeof c->cgroup_base - 1);
@@ -155,8 +157,8 @@ static int set_uid_range(struct sv_config *c, const char *v, struct sl_error *e)
 
 static int set_log_target(struct sv_config *c, const char *v, struct sl_error *e)
 {
-        static const char *const names[] = { "auto", "journal", "stderr" };
-        static const enum sv_log_target vals[] = { SV_LOG_AUTO, SV_LOG_JOURNAL, SV_LOG_STDERR };
+        static const char *const names[] = {"auto", "journal", "stderr"};
+        static const enum sv_log_target vals[] = {SV_LOG_AUTO, SV_LOG_JOURNAL, SV_LOG_STDERR};
         for (size_t i = 0; i < SL_ARRAY_SIZE(names); i++)
                 if (!strcmp(v, names[i])) {
                         c->log_target = vals[i];
@@ -164,8 +166,8 @@ static int set_log_target(struct sv_config *c, const char *v, struct sl_error *e
                 }
         const char *hint = sv_suggest(v, names, SL_ARRAY_SIZE(names));
         if (hint)
-                return sl_error_set(e, 0, "'%s' is not auto, journal or stderr (did you mean '%s'?)",
-                                    v, hint);
+                return sl_error_set(
+                    e, 0, "'%s' is not auto, journal or stderr (did you mean '%s'?)", v, hint);
         return sl_error_set(e, 0, "'%s' is not auto, journal or stderr", v);
 }
 
@@ -187,16 +189,16 @@ static const struct {
         const char *key;
         setter_fn set;
 } config_keys[] = {
-        { "state_dir", set_state_dir },
-        { "runtime_dir", set_runtime_dir },
-        { "topology", set_topology },
-        { "api_socket", set_api_socket },
-        { "cgroup_root", set_cgroup_root },
-        { "cgroup_base", set_cgroup_base },
-        { "uid_range", set_uid_range },
-        { "log_target", set_log_target },
-        { "log_ring_lines", set_log_ring_lines },
-        { "route_wait", set_route_wait },
+    {"state_dir", set_state_dir},
+    {"runtime_dir", set_runtime_dir},
+    {"topology", set_topology},
+    {"api_socket", set_api_socket},
+    {"cgroup_root", set_cgroup_root},
+    {"cgroup_base", set_cgroup_base},
+    {"uid_range", set_uid_range},
+    {"log_target", set_log_target},
+    {"log_ring_lines", set_log_ring_lines},
+    {"route_wait", set_route_wait},
 };
 
 /* The first problem is the message; the count says whether there are more. */
@@ -207,7 +209,7 @@ struct config_errors {
 };
 
 static void config_err(struct config_errors *ce, const struct sv_pos *pos, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 static void config_err(struct config_errors *ce, const struct sv_pos *pos, const char *fmt, ...)
 {
@@ -241,7 +243,8 @@ static void apply_key(struct config_errors *ce, const struct sv_node *k, struct 
         if (i == SL_ARRAY_SIZE(config_keys)) {
                 const char *hint = sv_suggest(k->str, names, SL_ARRAY_SIZE(names));
                 if (hint)
-                        config_err(ce, &k->pos, "unknown key '%s' (did you mean '%s'?)", k->str, hint);
+                        config_err(ce, &k->pos, "unknown key '%s' (did you mean '%s'?)", k->str,
+                                   hint);
                 else
                         config_err(ce, &k->pos, "unknown key '%s'", k->str);
                 return;
@@ -281,8 +284,7 @@ static int read_config(const char *file, char **text, size_t *len, struct sl_err
                         break;
         }
         if (n > CONFIG_MAX_SIZE)
-                return bad_input(err, "config `%s`: larger than %d bytes", file,
-                                    CONFIG_MAX_SIZE);
+                return bad_input(err, "config `%s`: larger than %d bytes", file, CONFIG_MAX_SIZE);
         *text = SL_STEAL_PTR(buf);
         *len = n;
         return 0;
@@ -294,10 +296,10 @@ int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err
         size_t len = 0;
         if (read_config(file, &text, &len, err) < 0)
                 return -1;
-        struct sv_arena arena = { 0 };
+        struct sv_arena arena = {0};
         struct sv_node *root = NULL;
         struct sv_pos epos;
-        struct sl_error e = { 0 };
+        struct sl_error e = {0};
         if (sv_tree_parse(&arena, file, text, len, SV_DOC_YAML, &root, &epos, &e) < 0) {
                 sv_arena_release(&arena);
                 if (e.code == ENOMEM)
@@ -305,7 +307,7 @@ int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err
                 return bad_input(err, "%s:%d:%d: %s", file, epos.line, epos.col, e.msg);
         }
         struct sv_config c = *cfg;
-        struct config_errors ce = { .file = file, .err = err };
+        struct config_errors ce = {.file = file, .err = err};
         int api_set = 0;
         if (root && (root->kind != SV_NODE_MAP || root->is_null))
                 config_err(&ce, &root->pos, "expected a mapping of settings, got %s",
@@ -331,7 +333,8 @@ int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err
             !strcmp(cfg->api_socket, old_default)) {
                 if (strlen(new_default) > API_SOCKET_MAX)
                         return sl_error_set(err, EINVAL,
-                                            "%s: runtime_dir is too long for %s (a unix socket path); set api_socket",
+                                            "%s: runtime_dir is too long for %s (a unix socket "
+                                            "path); set api_socket",
                                             file, new_default);
                 memset(c.api_socket, 0, sizeof c.api_socket);
                 memcpy(c.api_socket, new_default, strlen(new_default));

@@ -13,17 +13,17 @@
 enum sv_log_target { SV_LOG_AUTO = 0, SV_LOG_JOURNAL, SV_LOG_STDERR };
 
 struct sv_config {
-        char state_dir[PATH_MAX];    /* default /var/lib/sliced */
-        char runtime_dir[PATH_MAX];  /* default /run/sliced */
-        char topology[PATH_MAX];     /* default /etc/sliced/slices.d */
-        char api_socket[PATH_MAX];   /* default <runtime_dir>/api.sock */
-        char cgroup_fsroot[PATH_MAX];/* default /sys/fs/cgroup */
-        char cgroup_base[256];       /* default "sliced" */
-        uid_t uid_first;             /* default 200000 */
-        uint32_t uid_count;          /* default 65536 */
+        char state_dir[PATH_MAX];     /* default /var/lib/sliced */
+        char runtime_dir[PATH_MAX];   /* default /run/sliced */
+        char topology[PATH_MAX];      /* default /etc/sliced/slices.d */
+        char api_socket[PATH_MAX];    /* default <runtime_dir>/api.sock */
+        char cgroup_fsroot[PATH_MAX]; /* default /sys/fs/cgroup */
+        char cgroup_base[256];        /* default "sliced" */
+        uid_t uid_first;              /* default 200000 */
+        uint32_t uid_count;           /* default 65536 */
         enum sv_log_target log_target;
-        uint32_t log_ring_lines;     /* per-slice ring buffer; default 1000 */
-        uint64_t route_wait_ms;      /* session wait for a server (issue 4); default 5000 */
+        uint32_t log_ring_lines; /* per-slice ring buffer; default 1000 */
+        uint64_t route_wait_ms;  /* session wait for a server (issue 4); default 5000 */
 };
 
 void sv_config_defaults(struct sv_config *cfg);

@@ -82,8 +82,8 @@ static void probe_start(struct sv_slice *s)
         const struct sv_health *h = &s->spec->health;
         if (!s->running) /* the slice ended in between: its exit is handled elsewhere */
                 return;
-        char *env[] = { "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                        "HOME=/tmp", NULL };
+        char *env[] = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                       "HOME=/tmp", NULL};
         struct sb_exec_spec x;
         memset(&x, 0, sizeof x);
         x.argv = h->exec;
@@ -147,8 +147,8 @@ static void probe_done(struct sv_slice *s, int ok, const char *why)
                         sv_slice_event(s, SV_EV_HEALTHY);
         } else {
                 s->health_failures++;
-                sv_log(s->sv, 4, "%s: health check failed (%u/%u): %s", s->path,
-                       s->health_failures, h->failure_threshold, why);
+                sv_log(s->sv, 4, "%s: health check failed (%u/%u): %s", s->path, s->health_failures,
+                       h->failure_threshold, why);
                 if (s->health_failures >= h->failure_threshold) {
                         sv_slice_event(s, SV_EV_UNHEALTHY);
                         return;

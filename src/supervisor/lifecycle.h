@@ -23,36 +23,36 @@ enum sv_state {
 };
 
 enum sv_event {
-        SV_EV_START = 0,     /* the topology wants it up */
-        SV_EV_DEPS_READY,    /* every server it routes to is ready */
-        SV_EV_SPAWNED,       /* exec succeeded */
-        SV_EV_SPAWN_FAILED,  /* setup or exec failed */
-        SV_EV_EXITED,        /* the command ended (any way) */
-        SV_EV_HEALTHY,       /* health check passed (or none defined) */
-        SV_EV_UNHEALTHY,     /* failure threshold reached */
-        SV_EV_STOP,          /* stop requested (reload, API, shutdown) */
-        SV_EV_STOP_TIMEOUT,  /* stop_timeout elapsed after SIGTERM */
-        SV_EV_BACKOFF_DONE,  /* back-off timer fired */
+        SV_EV_START = 0,    /* the topology wants it up */
+        SV_EV_DEPS_READY,   /* every server it routes to is ready */
+        SV_EV_SPAWNED,      /* exec succeeded */
+        SV_EV_SPAWN_FAILED, /* setup or exec failed */
+        SV_EV_EXITED,       /* the command ended (any way) */
+        SV_EV_HEALTHY,      /* health check passed (or none defined) */
+        SV_EV_UNHEALTHY,    /* failure threshold reached */
+        SV_EV_STOP,         /* stop requested (reload, API, shutdown) */
+        SV_EV_STOP_TIMEOUT, /* stop_timeout elapsed after SIGTERM */
+        SV_EV_BACKOFF_DONE, /* back-off timer fired */
         SV_EV__COUNT,
 };
 
 enum sv_action {
         SV_ACT_NONE = 0,
-        SV_ACT_INVALID,      /* event cannot happen in this state: a bug, logged */
-        SV_ACT_WAIT_DEPS,    /* check dependencies; start when ready */
+        SV_ACT_INVALID,   /* event cannot happen in this state: a bug, logged */
+        SV_ACT_WAIT_DEPS, /* check dependencies; start when ready */
         SV_ACT_SPAWN,
-        SV_ACT_ARM_HEALTH,   /* start health checks (or declare ready at once) */
-        SV_ACT_ENDED,        /* apply the restart policy: back-off, down, or failed */
-        SV_ACT_TERM,         /* SIGTERM, arm stop timer */
-        SV_ACT_KILL,         /* SIGKILL the slice's cgroup */
-        SV_ACT_RESTART,      /* unhealthy: SIGTERM, then start again when it ends */
-        SV_ACT_CANCEL,       /* cancel a scheduled start/restart */
-        SV_ACT_STOPPED,      /* the process ended while stopping */
+        SV_ACT_ARM_HEALTH, /* start health checks (or declare ready at once) */
+        SV_ACT_ENDED,      /* apply the restart policy: back-off, down, or failed */
+        SV_ACT_TERM,       /* SIGTERM, arm stop timer */
+        SV_ACT_KILL,       /* SIGKILL the slice's cgroup */
+        SV_ACT_RESTART,    /* unhealthy: SIGTERM, then start again when it ends */
+        SV_ACT_CANCEL,     /* cancel a scheduled start/restart */
+        SV_ACT_STOPPED,    /* the process ended while stopping */
 };
 
 struct sv_transition {
         enum sv_action action;
-        enum sv_state next;  /* for SV_ACT_ENDED, the policy decides instead */
+        enum sv_state next; /* for SV_ACT_ENDED, the policy decides instead */
 };
 
 const struct sv_transition *sv_lifecycle_step(enum sv_state st, enum sv_event ev);
@@ -73,7 +73,7 @@ enum sv_end_kind {
 
 struct sv_end {
         enum sv_end_kind kind;
-        int code;            /* exit code, signal, or errno */
+        int code;                      /* exit code, signal, or errno */
         char detail[SL_ERROR_MSG_MAX]; /* spawn failure: "mount /proc: Permission denied" */
 };
 

@@ -53,8 +53,7 @@ static void drop_oldest(struct sv_logring *r)
         r->n--;
 }
 
-int sv_logring_push(struct sv_logring *r, const char *text, size_t len, int is_err,
-                    uint64_t ts_us)
+int sv_logring_push(struct sv_logring *r, const char *text, size_t len, int is_err, uint64_t ts_us)
 {
         r->next_seq++;
         if (r->cap == 0)

@@ -15,46 +15,56 @@
 #define DEFAULT_CONFIG "/etc/sliced/sliced.conf"
 
 static const char usage[] =
-        "Usage: sliced [OPTIONS]\n"
-        "\n"
-        "Run the slices of a topology in the foreground and keep them as declared.\n"
-        "SIGHUP re-reads the topology and applies the difference; SIGTERM stops every\n"
-        "slice in reverse start order and exits.\n"
-        "\n"
-        "Options:\n"
-        "  -c, --config FILE        daemon settings (default " DEFAULT_CONFIG " if present)\n"
-        "  -t, --topology FILE|DIR  the topology (YAML or JSON; a directory of them)\n"
-        "      --state-dir DIR      persistent state (default /var/lib/sliced)\n"
-        "      --runtime-dir DIR    state report and API socket (default /run/sliced)\n"
-        "      --cgroup-root DIR    cgroupfs mount (default /sys/fs/cgroup)\n"
-        "      --log-target auto|journal|stderr\n"
-        "      --cgroup-base NAME   cgroup subtree sliced owns (default sliced)\n"
-        "      --uid-range FIRST-LAST  uids for slices when root (default 200000-265535)\n"
-        "      --route-wait DURATION   how long a session request waits for its server\n"
-        "      --api-socket PATH    the REST API socket (default RUNTIME_DIR/api.sock)\n"
-        "      --check              validate the topology, list every error, and exit\n"
-        "                           (0 valid, 1 invalid)\n"
-        "  -h, --help               show this help\n"
-        "      --version            show the version\n";
+    "Usage: sliced [OPTIONS]\n"
+    "\n"
+    "Run the slices of a topology in the foreground and keep them as declared.\n"
+    "SIGHUP re-reads the topology and applies the difference; SIGTERM stops every\n"
+    "slice in reverse start order and exits.\n"
+    "\n"
+    "Options:\n"
+    "  -c, --config FILE        daemon settings (default " DEFAULT_CONFIG " if present)\n"
+    "  -t, --topology FILE|DIR  the topology (YAML or JSON; a directory of them)\n"
+    "      --state-dir DIR      persistent state (default /var/lib/sliced)\n"
+    "      --runtime-dir DIR    state report and API socket (default /run/sliced)\n"
+    "      --cgroup-root DIR    cgroupfs mount (default /sys/fs/cgroup)\n"
+    "      --log-target auto|journal|stderr\n"
+    "      --cgroup-base NAME   cgroup subtree sliced owns (default sliced)\n"
+    "      --uid-range FIRST-LAST  uids for slices when root (default 200000-265535)\n"
+    "      --route-wait DURATION   how long a session request waits for its server\n"
+    "      --api-socket PATH    the REST API socket (default RUNTIME_DIR/api.sock)\n"
+    "      --check              validate the topology, list every error, and exit\n"
+    "                           (0 valid, 1 invalid)\n"
+    "  -h, --help               show this help\n"
+    "      --version            show the version\n";
 
-enum { OPT_STATE = 256, OPT_RUNTIME, OPT_CGROUP, OPT_CHECK, OPT_VERSION, OPT_LOG,
-       OPT_CGROUP_BASE, OPT_UID_RANGE, OPT_ROUTE_WAIT, OPT_API_SOCKET };
+enum {
+        OPT_STATE = 256,
+        OPT_RUNTIME,
+        OPT_CGROUP,
+        OPT_CHECK,
+        OPT_VERSION,
+        OPT_LOG,
+        OPT_CGROUP_BASE,
+        OPT_UID_RANGE,
+        OPT_ROUTE_WAIT,
+        OPT_API_SOCKET
+};
 
 static const struct option longopts[] = {
-        { "config", required_argument, NULL, 'c' },
-        { "topology", required_argument, NULL, 't' },
-        { "state-dir", required_argument, NULL, OPT_STATE },
-        { "runtime-dir", required_argument, NULL, OPT_RUNTIME },
-        { "cgroup-root", required_argument, NULL, OPT_CGROUP },
-        { "log-target", required_argument, NULL, OPT_LOG },
-        { "cgroup-base", required_argument, NULL, OPT_CGROUP_BASE },
-        { "uid-range", required_argument, NULL, OPT_UID_RANGE },
-        { "route-wait", required_argument, NULL, OPT_ROUTE_WAIT },
-        { "api-socket", required_argument, NULL, OPT_API_SOCKET },
-        { "check", no_argument, NULL, OPT_CHECK },
-        { "help", no_argument, NULL, 'h' },
-        { "version", no_argument, NULL, OPT_VERSION },
-        { NULL, 0, NULL, 0 },
+    {"config", required_argument, NULL, 'c'},
+    {"topology", required_argument, NULL, 't'},
+    {"state-dir", required_argument, NULL, OPT_STATE},
+    {"runtime-dir", required_argument, NULL, OPT_RUNTIME},
+    {"cgroup-root", required_argument, NULL, OPT_CGROUP},
+    {"log-target", required_argument, NULL, OPT_LOG},
+    {"cgroup-base", required_argument, NULL, OPT_CGROUP_BASE},
+    {"uid-range", required_argument, NULL, OPT_UID_RANGE},
+    {"route-wait", required_argument, NULL, OPT_ROUTE_WAIT},
+    {"api-socket", required_argument, NULL, OPT_API_SOCKET},
+    {"check", no_argument, NULL, OPT_CHECK},
+    {"help", no_argument, NULL, 'h'},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
 };
 
 struct overrides {
@@ -70,11 +80,11 @@ static int apply_overrides(struct sv_config *cfg, const struct overrides *o)
         const struct {
                 const char *key, *value;
         } set[] = {
-                { "topology", o->topology },       { "state_dir", o->state },
-                { "runtime_dir", o->runtime },     { "cgroup_root", o->cgroup },
-                { "cgroup_base", o->cgroup_base }, { "uid_range", o->uid_range },
-                { "log_target", o->log },          { "route_wait", o->route_wait },
-                { "api_socket", o->api_socket },
+            {"topology", o->topology},       {"state_dir", o->state},
+            {"runtime_dir", o->runtime},     {"cgroup_root", o->cgroup},
+            {"cgroup_base", o->cgroup_base}, {"uid_range", o->uid_range},
+            {"log_target", o->log},          {"route_wait", o->route_wait},
+            {"api_socket", o->api_socket},
         };
         struct sl_error err;
         for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
@@ -124,7 +134,7 @@ static int count_slice(struct sv_slice_spec *s, void *ctx)
 static int check_only(const char *topology)
 {
         struct sv_topology *t = NULL;
-        struct sv_diag diag = { 0 };
+        struct sv_diag diag = {0};
         struct sl_error err;
         if (sv_topology_load(topology, &t, &diag, &err) < 0) {
                 for (size_t i = 0; i < diag.n; i++)
@@ -143,7 +153,7 @@ static int check_only(const char *topology)
 
 int main(int argc, char **argv)
 {
-        struct overrides o = { 0 };
+        struct overrides o = {0};
         int c;
         while ((c = getopt_long(argc, argv, "c:t:h", longopts, NULL)) != -1) {
                 switch (c) {
@@ -164,13 +174,16 @@ int main(int argc, char **argv)
                 }
         }
         if (optind < argc) {
-                fprintf(stderr, "sliced: unexpected argument '%s' (see `sliced --help`)\n", argv[optind]);
+                fprintf(stderr, "sliced: unexpected argument '%s' (see `sliced --help`)\n",
+                        argv[optind]);
                 return 2;
         }
         struct sv_config cfg;
         struct sl_error err;
         sv_config_defaults(&cfg);
-        const char *cfgfile = o.config ? o.config : access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG : NULL;
+        const char *cfgfile = o.config                            ? o.config
+                              : access(DEFAULT_CONFIG, F_OK) == 0 ? DEFAULT_CONFIG
+                                                                  : NULL;
         if (cfgfile && sv_config_load(cfgfile, &cfg, &err) < 0) {
                 fprintf(stderr, "sliced: %s\n", err.msg);
                 return 1;
@@ -180,7 +193,8 @@ int main(int argc, char **argv)
         if (o.check)
                 return check_only(cfg.topology);
 
-        if (sl_mkdir_p(cfg.state_dir, 0755, &err) < 0 || sl_mkdir_p(cfg.runtime_dir, 0755, &err) < 0) {
+        if (sl_mkdir_p(cfg.state_dir, 0755, &err) < 0 ||
+            sl_mkdir_p(cfg.runtime_dir, 0755, &err) < 0) {
                 fprintf(stderr, "sliced: %s\n", err.msg);
                 return 1;
         }

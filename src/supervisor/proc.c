@@ -19,9 +19,9 @@ enum sv_watch_kind { SV_WATCH_PID = 1, SV_WATCH_OUT, SV_WATCH_ERR, SV_WATCH_PROB
 
 /* The environment every slice starts from; the topology's env overrides. */
 static const char *const base_env[] = {
-        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-        "HOME=/tmp",
-        "LANG=C.UTF-8",
+    "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+    "HOME=/tmp",
+    "LANG=C.UTF-8",
 };
 #define SV_ENV_MAX 512
 
@@ -33,8 +33,7 @@ static void watch_closed(uv_handle_t *h)
         free(w);
 }
 
-struct sv_watch *sv_watch_start(struct sv_slice *s, int fd, int kind, size_t bufsize,
-                                uv_poll_cb cb)
+struct sv_watch *sv_watch_start(struct sv_slice *s, int fd, int kind, size_t bufsize, uv_poll_cb cb)
 {
         struct sv_watch *w = calloc(1, sizeof *w + bufsize);
         if (!w)
@@ -100,7 +99,8 @@ static void stream_cb(uv_poll_t *h, int status, int events)
                 size_t start = 0;
                 for (size_t i = 0; i < w->len; i++)
                         if (w->buf[i] == '\n') {
-                                sv_output_line(s, w->buf + start, i - start, w->kind == SV_WATCH_ERR);
+                                sv_output_line(s, w->buf + start, i - start,
+                                               w->kind == SV_WATCH_ERR);
                                 start = i + 1;
                         }
                 if (start == 0 && w->len == SV_LINE_MAX) { /* split an over-long line */
@@ -149,7 +149,8 @@ static void pid_cb(uv_poll_t *h, int status, int events)
         proc.pidfd = dup(w->fd);
         memset(&s->last_end, 0, sizeof s->last_end);
         if (proc.pidfd < 0 || sb_wait(&proc, &ex, &err) < 0) {
-                sv_log(s->sv, 3, "%s: wait: %s", s->path, proc.pidfd < 0 ? strerror(errno) : err.msg);
+                sv_log(s->sv, 3, "%s: wait: %s", s->path,
+                       proc.pidfd < 0 ? strerror(errno) : err.msg);
                 ex.kind = SB_EXIT_SIGNAL;
                 ex.signal = SIGKILL;
         }
@@ -320,7 +321,7 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
                 fds[i].fd = s->listen_fds[i];
                 fds[i].name = s->listen_names[i];
         }
-        int outp[2] = { -1, -1 }, errp[2] = { -1, -1 };
+        int outp[2] = {-1, -1}, errp[2] = {-1, -1};
         _cleanup_close_ int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (devnull < 0 || pipe2(outp, O_CLOEXEC | O_NONBLOCK) < 0 ||
             pipe2(errp, O_CLOEXEC | O_NONBLOCK) < 0) {

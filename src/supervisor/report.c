@@ -40,16 +40,17 @@ json_t *sv_report_slice_json(struct sv_slice *s)
         json_t *o = json_object();
         json_object_set_new(o, "path", json_string(s->path));
         json_object_set_new(o, "state", json_string(sv_state_name(s->state)));
-        json_object_set_new(o, "reason", s->last_end.kind == SV_END_NONE ? json_null()
-                                                                         : json_string(reason));
+        json_object_set_new(o, "reason",
+                            s->last_end.kind == SV_END_NONE ? json_null() : json_string(reason));
         json_object_set_new(o, "restarts", json_integer(s->restarts));
         json_object_set_new(o, "pid", s->running ? json_integer(s->proc.pid) : json_null());
         json_object_set_new(o, "uid", json_integer(s->uid));
         json_object_set_new(o, "group", json_boolean(s->spec->exec == NULL));
         if (s->state == SV_ST_BACKOFF) {
                 uint64_t now = uv_now(s->sv->loop);
-                json_object_set_new(o, "next_try_ms",
-                                    json_integer((json_int_t)(s->next_try_ms > now ? s->next_try_ms - now : 0)));
+                json_object_set_new(
+                    o, "next_try_ms",
+                    json_integer((json_int_t)(s->next_try_ms > now ? s->next_try_ms - now : 0)));
         }
         if (s->last_end.kind == SV_END_EXIT)
                 json_object_set_new(o, "exit_code", json_integer(s->last_end.code));
@@ -59,7 +60,8 @@ json_t *sv_report_slice_json(struct sv_slice *s)
         json_t *res = json_object();
         struct sb_cgroup_stats st;
         if (slice_stats(s, &st) == 0) {
-                json_object_set_new(res, "memory_current", json_integer((json_int_t)st.memory_current));
+                json_object_set_new(res, "memory_current",
+                                    json_integer((json_int_t)st.memory_current));
                 json_object_set_new(res, "memory_peak", json_integer((json_int_t)st.memory_peak));
                 json_object_set_new(res, "cpu_usec", json_integer((json_int_t)st.cpu_usec));
                 json_object_set_new(res, "pids", json_integer((json_int_t)st.pids_current));
@@ -88,8 +90,10 @@ json_t *sv_report_slice_json(struct sv_slice *s)
                 json_array_append_new(ann, json_string(s->announced[i]));
         json_object_set_new(sess, "announced", ann);
         if (s->donated_out || s->donated_in) {
-                json_object_set_new(sess, "memory_donated", json_integer((json_int_t)s->donated_out));
-                json_object_set_new(sess, "memory_received", json_integer((json_int_t)s->donated_in));
+                json_object_set_new(sess, "memory_donated",
+                                    json_integer((json_int_t)s->donated_out));
+                json_object_set_new(sess, "memory_received",
+                                    json_integer((json_int_t)s->donated_in));
         }
         json_object_set_new(o, "sessions", sess);
         /* what the slice published through the platform's `report` */

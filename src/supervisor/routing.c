@@ -5,7 +5,7 @@
 #include <string.h>
 
 static enum sv_resolution deny(struct sv_resolved *out, const char *fmt, ...)
-        __attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 static enum sv_resolution deny(struct sv_resolved *out, const char *fmt, ...)
 {
         va_list ap;
@@ -16,7 +16,7 @@ static enum sv_resolution deny(struct sv_resolved *out, const char *fmt, ...)
 }
 
 static void trail_add(char *trail, size_t cap, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void trail_add(char *trail, size_t cap, const char *fmt, ...)
 {
         size_t t = strlen(trail);
@@ -56,8 +56,8 @@ enum sv_resolution sv_route_resolve(const struct sv_slice_spec *client, const ch
                                     trail, at->path, service);
                 case SV_ROUTE_SLICE:
                         if (!r->to) /* validation resolves every target */
-                                return deny(out, "%s%s: route '%s' names unknown slice '%s'",
-                                            trail, at->path, service, r->slice);
+                                return deny(out, "%s%s: route '%s' names unknown slice '%s'", trail,
+                                            at->path, service, r->slice);
                         add_label(out, r->label);
                         out->server = r->to;
                         return out->kind = SV_RESOLVE_SLICE;
@@ -70,8 +70,7 @@ enum sv_resolution sv_route_resolve(const struct sv_slice_spec *client, const ch
                         if (!at->parent) {
                                 if (sv_platform_provides(service))
                                         return out->kind = SV_RESOLVE_PLATFORM;
-                                return deny(out, "%sthe platform provides no '%s'", trail,
-                                            service);
+                                return deny(out, "%sthe platform provides no '%s'", trail, service);
                         }
                         at = at->parent;
                         break;

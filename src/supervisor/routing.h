@@ -8,7 +8,7 @@
 
 #include "supervisor/topology.h"
 
-#define SV_LABEL_MAX 512
+#define SV_LABEL_MAX  512
 #define SV_REASON_MAX 512
 
 enum sv_resolution { SV_RESOLVE_DENIED = 0, SV_RESOLVE_SLICE, SV_RESOLVE_PLATFORM };

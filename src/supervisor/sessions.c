@@ -63,7 +63,7 @@ static void send_to(struct sv_slice *s, const sl_pp_envelope *m, const int *fds,
 }
 
 static void deny(struct sv_slice *client, uint64_t id, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void deny(struct sv_slice *client, uint64_t id, const char *fmt, ...)
 {
         char reason[SL_PP_REASON_MAX];
@@ -71,8 +71,8 @@ static void deny(struct sv_slice *client, uint64_t id, const char *fmt, ...)
         va_start(ap, fmt);
         vsnprintf(reason, sizeof reason, fmt, ap);
         va_end(ap);
-        sv_log(client->sv, 6, "%s: session %llu denied: %s", client->path,
-               (unsigned long long)id, reason);
+        sv_log(client->sv, 6, "%s: session %llu denied: %s", client->path, (unsigned long long)id,
+               reason);
         struct sl_pp_msg m;
         send_to(client, sl_pp_session_deny(&m, id, reason), NULL, 0);
 }
@@ -148,7 +148,8 @@ static int quota_take(struct sv_session *x, char *why, size_t len)
                 return -1;
         }
         if (!c->cg) {
-                snprintf(why, len, "%s cannot donate memory: its limits are not enforced (no cgroup)",
+                snprintf(why, len,
+                         "%s cannot donate memory: its limits are not enforced (no cgroup)",
                          c->path);
                 return -1;
         }
@@ -157,7 +158,8 @@ static int quota_take(struct sv_session *x, char *why, size_t len)
         if (sb_cgroup_stats(c->cg, &st, NULL) == 0)
                 used = st.memory_current;
         if (limit < used || limit - used < x->memory) {
-                snprintf(why, len, "%s cannot donate %llu bytes: %llu of its %llu-byte limit are free",
+                snprintf(why, len,
+                         "%s cannot donate %llu bytes: %llu of its %llu-byte limit are free",
                          c->path, (unsigned long long)x->memory,
                          (unsigned long long)(limit > used ? limit - used : 0),
                          (unsigned long long)limit);
@@ -223,9 +225,10 @@ static void try_create(struct sv_session *x)
         }
         x->state = SS_CREATING;
         struct sl_pp_msg m;
-        send_to(srv, sl_pp_create_session(&m, x->id, x->service, x->label, x->args, x->args_len,
-                                          x->memory),
-                NULL, 0);
+        send_to(
+            srv,
+            sl_pp_create_session(&m, x->id, x->service, x->label, x->args, x->args_len, x->memory),
+            NULL, 0);
 }
 
 static void tick(uv_timer_t *t)
@@ -305,7 +308,8 @@ static int sealed_memfd(const char *name, int src, const char *text, size_t text
                 if (src >= 0) {
                         n = read(src, buf, sizeof buf);
                 } else {
-                        n = (ssize_t)(text_len - total < sizeof buf ? text_len - total : sizeof buf);
+                        n = (ssize_t)(text_len - total < sizeof buf ? text_len - total
+                                                                    : sizeof buf);
                         memcpy(buf, text + total, (size_t)n);
                 }
                 if (n < 0)
@@ -338,7 +342,8 @@ static int platform_rom(struct sv_slice *c, uint64_t id, const char *name)
         for (size_t i = 0; i < sp->n_mounts; i++) {
                 const char *dest = sp->mounts[i].dest ? sp->mounts[i].dest : sp->mounts[i].src;
                 size_t n = strlen(dest);
-                if (!strncmp(name, dest, n) && (name[n] == '/' || name[n] == '\0') && n > best_len) {
+                if (!strncmp(name, dest, n) && (name[n] == '/' || name[n] == '\0') &&
+                    n > best_len) {
                         best = &sp->mounts[i];
                         best_len = n;
                 }
@@ -354,17 +359,17 @@ static int platform_rom(struct sv_slice *c, uint64_t id, const char *name)
         _cleanup_close_ int dir = open(best->src, O_PATH | O_CLOEXEC);
         int file = -1;
         if (dir >= 0) {
-                struct open_how how = { .flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
-                                        .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS };
+                struct open_how how = {.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY,
+                                       .resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS};
                 file = *rest ? (int)syscall(SYS_openat2, dir, rest, &how, sizeof how)
                              : (int)syscall(SYS_openat2, dir, ".", &how, sizeof how);
         }
         struct stat st;
         if (file < 0 || fstat(file, &st) < 0 || !S_ISREG(st.st_mode)) {
                 deny(c, id, "rom '%s': %s", name,
-                     file >= 0          ? "not a regular file"
-                     : errno == EXDEV   ? "leads outside the path granted to the slice"
-                                        : strerror(errno));
+                     file >= 0        ? "not a regular file"
+                     : errno == EXDEV ? "leads outside the path granted to the slice"
+                                      : strerror(errno));
                 if (file >= 0)
                         close(file);
                 return -1;
@@ -488,14 +493,11 @@ static void on_request(struct sv_slice *c, const Sliced__Parent__SessionRequest 
         }
         struct sv_resolved res;
         switch (sv_route_resolve(c->spec, r->service, &res)) {
-        case SV_RESOLVE_DENIED:
-                deny(c, r->id, "%s", res.reason);
-                return;
+        case SV_RESOLVE_DENIED: deny(c, r->id, "%s", res.reason); return;
         case SV_RESOLVE_PLATFORM:
                 platform_session(c, r->id, r->service, r->args.data, r->args.len);
                 return;
-        case SV_RESOLVE_SLICE:
-                break;
+        case SV_RESOLVE_SLICE: break;
         }
         struct sv_slice *srv = sv_find(sv, res.server->path);
         if (!srv) {
@@ -533,8 +535,8 @@ static void on_request(struct sv_slice *c, const Sliced__Parent__SessionRequest 
 }
 
 /* The server answered CreateSession. */
-static void on_reply(struct sv_slice *srv, const Sliced__Parent__CreateSessionReply *r,
-                     int *fds, size_t nfds)
+static void on_reply(struct sv_slice *srv, const Sliced__Parent__CreateSessionReply *r, int *fds,
+                     size_t nfds)
 {
         struct sv_supervisor *sv = srv->sv;
         struct sv_session *x = find_server(sv, srv, r->id);
@@ -584,18 +586,20 @@ static void on_close(struct sv_slice *s, const Sliced__Parent__SessionClose *r)
                 struct sv_session *x = find_server(sv, s, r->id);
                 if (!x)
                         return;
-                send_to(x->client,
-                        sl_pp_session_closed(&m, x->client_id, SL_PP_CLIENT, "closed by the server"),
-                        NULL, 0);
+                send_to(
+                    x->client,
+                    sl_pp_session_closed(&m, x->client_id, SL_PP_CLIENT, "closed by the server"),
+                    NULL, 0);
                 sess_free(sv, x);
         } else {
                 struct sv_session *x = find_client(sv, s, r->id);
                 if (!x)
                         return;
                 if (x->state != SS_WAITING)
-                        send_to(x->server,
-                                sl_pp_session_closed(&m, x->id, SL_PP_SERVER, "closed by the client"),
-                                NULL, 0);
+                        send_to(
+                            x->server,
+                            sl_pp_session_closed(&m, x->id, SL_PP_SERVER, "closed by the client"),
+                            NULL, 0);
                 sess_free(sv, x);
         }
         sv_report_mark_dirty(sv);
@@ -608,8 +612,8 @@ static void on_announce(struct sv_slice *s, const char *service)
                 provides |= !strcmp(s->spec->provides[i], service);
         if (!provides) {
                 char why[160];
-                snprintf(why, sizeof why, "announced '%s', which the topology says it does not provide",
-                         service);
+                snprintf(why, sizeof why,
+                         "announced '%s', which the topology says it does not provide", service);
                 cut_off(s, why);
                 return;
         }
@@ -648,12 +652,8 @@ static void on_message(struct sv_slice *s, sl_pp_envelope *m, int *fds, size_t n
         case SLICED__PARENT__ENVELOPE__BODY_SESSION_REQUEST:
                 on_request(s, m->session_request);
                 break;
-        case SLICED__PARENT__ENVELOPE__BODY_SESSION_CLOSE:
-                on_close(s, m->session_close);
-                break;
-        case SLICED__PARENT__ENVELOPE__BODY_ANNOUNCE:
-                on_announce(s, m->announce->service);
-                break;
+        case SLICED__PARENT__ENVELOPE__BODY_SESSION_CLOSE: on_close(s, m->session_close); break;
+        case SLICED__PARENT__ENVELOPE__BODY_ANNOUNCE: on_announce(s, m->announce->service); break;
         case SLICED__PARENT__ENVELOPE__BODY_CREATE_SESSION_REPLY:
                 on_reply(s, m->create_session_reply, fds, nfds);
                 return; /* on_reply owns the fds */
@@ -690,8 +690,7 @@ static void on_message(struct sv_slice *s, sl_pp_envelope *m, int *fds, size_t n
                 if (platform_routed(s, "log"))
                         sv_output_line(s, m->log->text, strlen(m->log->text), m->log->level <= 4);
                 break;
-        default:
-                break;
+        default: break;
         }
         for (size_t i = 0; i < nfds; i++)
                 close(fds[i]);
@@ -798,14 +797,17 @@ void sv_sessions_slice_gone(struct sv_slice *s, const char *why)
                         if (x->state == SS_WAITING)
                                 continue;
                         snprintf(reason, sizeof reason, "server %s ended: %s", s->path, why);
-                        send_to(x->client, sl_pp_session_closed(&m, x->client_id, SL_PP_CLIENT, reason),
-                                NULL, 0);
+                        send_to(x->client,
+                                sl_pp_session_closed(&m, x->client_id, SL_PP_CLIENT, reason), NULL,
+                                0);
                         sess_free(sv, x);
                 } else if (x->client == s) {
                         if (x->state != SS_WAITING) {
-                                snprintf(reason, sizeof reason, "client %s ended: %s", s->path, why);
+                                snprintf(reason, sizeof reason, "client %s ended: %s", s->path,
+                                         why);
                                 send_to(x->server,
-                                        sl_pp_session_closed(&m, x->id, SL_PP_SERVER, reason), NULL, 0);
+                                        sl_pp_session_closed(&m, x->id, SL_PP_SERVER, reason), NULL,
+                                        0);
                         }
                         sess_free(sv, x);
                 }
@@ -831,10 +833,11 @@ void sv_sessions_recheck(struct sv_supervisor *sv)
                 if (x->state == SS_WAITING) {
                         deny(x->client, x->client_id, "%s", reason);
                 } else {
-                        send_to(x->client, sl_pp_session_closed(&m, x->client_id, SL_PP_CLIENT, reason),
-                                NULL, 0);
-                        send_to(x->server, sl_pp_session_closed(&m, x->id, SL_PP_SERVER, reason), NULL,
+                        send_to(x->client,
+                                sl_pp_session_closed(&m, x->client_id, SL_PP_CLIENT, reason), NULL,
                                 0);
+                        send_to(x->server, sl_pp_session_closed(&m, x->id, SL_PP_SERVER, reason),
+                                NULL, 0);
                 }
                 sess_free(sv, x);
         }

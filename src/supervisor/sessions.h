@@ -15,10 +15,10 @@ struct sv_slice;
 struct sv_supervisor;
 
 /* Bounds on what one slice can make the supervisor hold. */
-#define SV_SESSIONS_PER_SLICE 1024     /* open or pending, as client */
-#define SV_ANNOUNCE_MAX 64             /* services one server announces */
-#define SV_ROM_MAX (64u << 20)         /* bytes of one rom */
-#define SV_LOG_SESSIONS_MAX 8          /* `log` sessions per slice */
+#define SV_SESSIONS_PER_SLICE 1024        /* open or pending, as client */
+#define SV_ANNOUNCE_MAX       64          /* services one server announces */
+#define SV_ROM_MAX            (64u << 20) /* bytes of one rom */
+#define SV_LOG_SESSIONS_MAX   8           /* `log` sessions per slice */
 
 /* Make the parent channel before spawn: *theirs goes to the slice. */
 int sv_chan_prepare(struct sv_slice *s, int *theirs);

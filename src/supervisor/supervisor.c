@@ -25,12 +25,12 @@ void sv_log(struct sv_supervisor *sv, int prio, const char *fmt, ...)
         vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
         if (sv && sv->journal) {
-                sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", prio,
-                                "SYSLOG_IDENTIFIER=sliced", NULL);
+                sd_journal_send("MESSAGE=%s", line, "PRIORITY=%d", prio, "SYSLOG_IDENTIFIER=sliced",
+                                NULL);
                 return;
         }
-        static const char *const level[] = { "emerg", "alert", "crit", "error",
-                                             "warning", "notice", "info", "debug" };
+        static const char *const level[] = {"emerg",   "alert",  "crit", "error",
+                                            "warning", "notice", "info", "debug"};
         fprintf(stderr, "sliced: %s: %s\n", level[prio & 7], line);
 }
 
@@ -52,14 +52,14 @@ static void topo_unref(struct sv_topo_ref *r)
 
 static int is_up(const struct sv_slice *s)
 {
-        return s->state == SV_ST_STARTING || s->state == SV_ST_RUNNING ||
-               s->state == SV_ST_READY || s->state == SV_ST_STOPPING;
+        return s->state == SV_ST_STARTING || s->state == SV_ST_RUNNING || s->state == SV_ST_READY ||
+               s->state == SV_ST_STOPPING;
 }
 
 static int is_settled_down(const struct sv_slice *s)
 {
-        return !s->running && (s->state == SV_ST_STOPPED || s->state == SV_ST_DOWN ||
-                               s->state == SV_ST_FAILED);
+        return !s->running &&
+               (s->state == SV_ST_STOPPED || s->state == SV_ST_DOWN || s->state == SV_ST_FAILED);
 }
 
 static int deps_ready(const struct sv_slice *s)
@@ -109,7 +109,8 @@ static enum sv_state ended(struct sv_slice *s)
         int failure = !(s->last_end.kind == SV_END_EXIT && s->last_end.code == 0);
         /* a run that outlived the crash-loop window was healthy enough to
          * start the back-off sequence afresh */
-        if (s->started_ms && uv_now(s->sv->loop) - s->started_ms >= sp->restart.crash_loop_window_ms)
+        if (s->started_ms &&
+            uv_now(s->sv->loop) - s->started_ms >= sp->restart.crash_loop_window_ms)
                 s->consecutive_failures = 0;
         if (failure)
                 s->consecutive_failures++;
@@ -232,9 +233,7 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev)
                        (double)s->spec->stop_timeout_ms / 1000);
                 sv_proc_kill_all(s);
                 break;
-        case SV_ACT_CANCEL:
-                uv_timer_stop(&s->timer);
-                break;
+        case SV_ACT_CANCEL: uv_timer_stop(&s->timer); break;
         case SV_ACT_STOPPED:
                 uv_timer_stop(&s->timer);
                 if (s->restart_after_stop) {
@@ -242,8 +241,8 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev)
                         s->last_end.kind = SV_END_UNHEALTHY;
                         snprintf(s->last_end.detail, sizeof s->last_end.detail,
                                  s->spec->health.kind == SV_HEALTH_HEARTBEAT
-                                         ? "%u heartbeats unanswered"
-                                         : "%u failed health checks",
+                                     ? "%u heartbeats unanswered"
+                                     : "%u failed health checks",
                                  s->health_failures);
                         next = ended(s);
                 }
@@ -423,7 +422,8 @@ static void unlink_slice(struct sv_supervisor *sv, struct sv_slice *s)
 static int by_rank(const void *a, const void *b)
 {
         const struct sv_slice *x = *(struct sv_slice *const *)a, *y = *(struct sv_slice *const *)b;
-        return (x->spec->start_rank > y->spec->start_rank) - (x->spec->start_rank < y->spec->start_rank);
+        return (x->spec->start_rank > y->spec->start_rank) -
+               (x->spec->start_rank < y->spec->start_rank);
 }
 
 static int order_visit(struct sv_supervisor *sv, struct sv_slice **list, size_t n)
@@ -492,8 +492,8 @@ static int adopt(struct sv_supervisor *sv, struct sv_slice_spec *specs, size_t n
                 } else if (!memcmp(s->spec->digest, spec->digest, sizeof spec->digest) &&
                            !s->remove_after_stop) {
                         int config_changed =
-                                !!s->spec->config_json != !!spec->config_json ||
-                                (spec->config_json && strcmp(s->spec->config_json, spec->config_json));
+                            !!s->spec->config_json != !!spec->config_json ||
+                            (spec->config_json && strcmp(s->spec->config_json, spec->config_json));
                         topo_unref(s->topo); /* unchanged: keeps running untouched */
                         s->spec = spec;
                         s->topo = ref;
@@ -615,7 +615,7 @@ static void log_diag(struct sv_supervisor *sv, const struct sv_diag *d, const st
 int sv_supervisor_reload(struct sv_supervisor *sv)
 {
         struct sv_topology *t = NULL;
-        struct sv_diag diag = { 0 };
+        struct sv_diag diag = {0};
         struct sl_error err;
         sv_log(sv, 6, "reloading %s", sv->topology_path);
         sd_notify(0, "RELOADING=1");
@@ -692,7 +692,7 @@ int sv_supervisor_init(struct sv_supervisor *sv, uv_loop_t *loop, const struct s
         if (cfg->log_target == SV_LOG_JOURNAL && access(JOURNAL_SOCKET, W_OK) < 0)
                 return sl_error_errno(err, "log_target journal: `%s`", JOURNAL_SOCKET);
         struct sv_topology *t = NULL;
-        struct sv_diag diag = { 0 };
+        struct sv_diag diag = {0};
         if (sv_topology_load(topology_path, &t, &diag, err) < 0) {
                 log_diag(sv, &diag, err);
                 sv_diag_free(&diag);

@@ -21,9 +21,9 @@
 #include "supervisor/topology.h"
 
 /* Bounds on a slice's own bookkeeping (named, not magic). */
-#define SV_MAX_LISTEN 64          /* listening sockets per slice */
-#define SV_LINE_MAX 4096          /* longer output lines are split */
-#define SV_RESTART_HISTORY 64     /* restart timestamps kept for the crash-loop window */
+#define SV_MAX_LISTEN      64   /* listening sockets per slice */
+#define SV_LINE_MAX        4096 /* longer output lines are split */
+#define SV_RESTART_HISTORY 64   /* restart timestamps kept for the crash-loop window */
 
 struct sv_supervisor;
 
@@ -39,9 +39,9 @@ struct sv_topo_ref {
 struct sv_watch {
         uv_poll_t poll;
         int fd;
-        int kind;                 /* enum sv_watch_kind (proc.c) */
-        struct sv_slice *slice;   /* NULL once detached */
-        size_t len;               /* line buffer for output streams */
+        int kind;               /* enum sv_watch_kind (proc.c) */
+        struct sv_slice *slice; /* NULL once detached */
+        size_t len;             /* line buffer for output streams */
         char buf[];
 };
 
@@ -53,66 +53,66 @@ struct sv_slice {
         struct sv_slice *parent;
         struct sv_slice **children;
         size_t n_children;
-        struct sv_slice **deps;   /* slices that must be ready before this starts */
+        struct sv_slice **deps; /* slices that must be ready before this starts */
         size_t n_deps;
 
         enum sv_state state;
         struct sv_end last_end;
-        unsigned restarts;              /* total, for the report */
+        unsigned restarts; /* total, for the report */
         unsigned consecutive_failures;
         uint64_t restart_times[SV_RESTART_HISTORY];
         unsigned restart_times_n;
-        uint64_t next_try_ms;           /* back-off deadline (loop time) */
+        uint64_t next_try_ms; /* back-off deadline (loop time) */
         uint64_t started_ms;
 
         /* process */
         struct sb_slice proc;
         int running;
-        uint64_t oom_base;              /* OOM kills counted before this run */
+        uint64_t oom_base; /* OOM kills counted before this run */
         struct sv_watch *pidwatch;
         struct sv_watch *out, *err;
         uid_t uid;
         gid_t gid;
-        int *listen_fds;                /* bound once; kept across restarts */
+        int *listen_fds; /* bound once; kept across restarts */
         char (*listen_names)[SL_LISTEN_NAME_MAX];
         size_t n_listen;
 
         /* cgroups: own (limits), and where the process goes */
         struct sb_cgroup *cg;
         struct sb_cgroup *proc_cg;
-        int proc_cg_killed;             /* SIGKILLed through the cgroup: make it anew before the next run */
+        int proc_cg_killed; /* SIGKILLed through the cgroup: make it anew before the next run */
 
-        uv_timer_t timer;               /* back-off, stop timeout */
+        uv_timer_t timer; /* back-off, stop timeout */
         uv_timer_t health_timer;
         unsigned health_failures;
         struct sb_slice probe;
         struct sv_watch *probewatch;
-        int probe_out;                  /* read end of the probe's output, or -1 */
+        int probe_out; /* read end of the probe's output, or -1 */
         uint64_t probe_deadline_ms;
 
         struct sv_logring log;
-        struct sb_cgroup_stats stats;   /* last read, for the state report */
-        uint64_t stats_at_ms;           /* when (loop time); 0 = never */
+        struct sb_cgroup_stats stats; /* last read, for the state report */
+        uint64_t stats_at_ms;         /* when (loop time); 0 = never */
 
         /* parent channel and sessions (sessions.c) */
         struct sv_watch *chan;
-        char **announced;               /* services this slice serves now */
+        char **announced; /* services this slice serves now */
         size_t n_announced;
-        uint64_t hb_seq, hb_acked;      /* heartbeats sent / answered */
+        uint64_t hb_seq, hb_acked; /* heartbeats sent / answered */
         unsigned hb_missed;
-        char *report_json;              /* what the slice published (Report) */
+        char *report_json;                /* what the slice published (Report) */
         uint64_t donated_out, donated_in; /* memory moved by sessions, bytes */
         struct sv_watch *logs[SV_LOG_SESSIONS_MAX];
         char cut_off[SL_ERROR_MSG_MAX]; /* protocol violation that ended the run */
 
         /* reconcile */
-        int want_up;                    /* desired: running */
-        int seen;                       /* generation of the last topology naming it */
+        int want_up; /* desired: running */
+        int seen;    /* generation of the last topology naming it */
         int remove_after_stop;
         int restart_after_stop;
         struct sv_slice_spec *pending_spec;
         struct sv_topo_ref *pending_topo;
-        unsigned handles_open;          /* libuv handles still to close before free */
+        unsigned handles_open; /* libuv handles still to close before free */
 };
 
 struct sv_supervisor {
@@ -120,24 +120,24 @@ struct sv_supervisor {
         struct sv_config cfg;
         char topology_path[PATH_MAX];
         struct sv_topo_ref *topo;
-        struct sv_slice **slices;       /* every runtime slice, in start order */
+        struct sv_slice **slices; /* every runtime slice, in start order */
         size_t n_slices;
-        struct sv_slice **roots;        /* top-level slices */
+        struct sv_slice **roots; /* top-level slices */
         size_t n_roots;
         struct sb_cgroup_sys cgsys;
         int have_cgroups;
-        int root;                       /* running as root (else user namespaces) */
+        int root; /* running as root (else user namespaces) */
         uint32_t next_uid;
-        int journal;                    /* journald present and chosen */
+        int journal; /* journald present and chosen */
         int shutting_down;
-        int sweeping;                   /* stop_sweep is running */
-        int generation;                 /* topology loads so far */
+        int sweeping;   /* stop_sweep is running */
+        int generation; /* topology loads so far */
         int exit_code;
         uv_signal_t sig_term, sig_int, sig_hup;
-        struct sv_session *sessions;    /* every pending and open session */
+        struct sv_session *sessions; /* every pending and open session */
         uint64_t next_session_id;
-        uv_timer_t session_timer;       /* deadlines of sessions waiting for a server */
-        struct sv_api *api;             /* the REST API, or NULL */
+        uv_timer_t session_timer; /* deadlines of sessions waiting for a server */
+        struct sv_api *api;       /* the REST API, or NULL */
         uv_timer_t report_timer;
         uv_timer_t watchdog_timer;
         int report_dirty;
@@ -156,7 +156,7 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev);
 int sv_slice_request(struct sv_slice *s, const char *action, char *why, size_t len);
 struct sv_slice *sv_find(struct sv_supervisor *sv, const char *path);
 void sv_log(struct sv_supervisor *sv, int prio, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* proc.c: processes of one slice */
 struct sv_watch *sv_watch_start(struct sv_slice *s, int fd, int kind, size_t bufsize,

@@ -107,10 +107,10 @@ static enum sv_doc_format format_of(const char *name)
 static int load_text(struct loader *L, const char *file, const char *base_dir, const char *text,
                      size_t len)
 {
-        struct sv_arena arena = { 0 };
+        struct sv_arena arena = {0};
         struct sv_node *root = NULL;
         struct sv_pos epos;
-        struct sl_error e = { 0 };
+        struct sl_error e = {0};
         int r = 0;
         if (sv_tree_parse(&arena, file, text, len, format_of(file), &root, &epos, &e) < 0) {
                 if (e.code == ENOMEM)
@@ -118,7 +118,7 @@ static int load_text(struct loader *L, const char *file, const char *base_dir, c
                 else
                         sv_diag_add(&L->diag, &epos, file, NULL, "%s", e.msg);
         } else {
-                struct sv_decode_in in = { .file = file, .base_dir = base_dir };
+                struct sv_decode_in in = {.file = file, .base_dir = base_dir};
                 r = sv_decode_document(&in, root, &L->t->slices, &L->t->n_slices, &L->cap,
                                        &L->total, &L->diag);
         }
@@ -189,7 +189,8 @@ static int is_topology_name(const char *name)
         size_t n = strlen(name);
         if (name[0] == '.') /* editors' swap files, dpkg leftovers */
                 return 0;
-        return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml")) ||
+        return (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
+               (n > 4 && !strcmp(name + n - 4, ".yml")) ||
                (n > 5 && !strcmp(name + n - 5, ".json"));
 }
 
@@ -211,7 +212,8 @@ static int load_dir(struct loader *L, const char *dir, const char *base_dir, str
         DIR *d = opendir(dir);
         if (!d)
                 return sl_error_errno(err, "open topology directory `%s`", dir);
-        __attribute__((cleanup(free_names))) char **names = calloc(SV_TOPO_MAX_FILES + 1, sizeof *names);
+        __attribute__((cleanup(free_names))) char **names =
+            calloc(SV_TOPO_MAX_FILES + 1, sizeof *names);
         size_t n = 0;
         struct dirent *de;
         int too_many = 0;
@@ -255,7 +257,7 @@ static int finish(struct loader *L, const char *what, struct sv_topology **out,
                 return 0;
         }
         size_t n = L->diag.n + L->diag.dropped;
-        struct sv_diag tmp = { 0 };
+        struct sv_diag tmp = {0};
         if (sv_diag_finish(&L->diag, &tmp) < 0)
                 goto nomem;
         if (n > 1)
@@ -361,7 +363,8 @@ struct sv_slice_spec *sv_topology_find(const struct sv_topology *t, const char *
                 size_t len = strcspn(p, "/");
                 found = NULL;
                 for (size_t i = 0; i < n && !found; i++)
-                        if (arr[i].name && strlen(arr[i].name) == len && !strncmp(arr[i].name, p, len))
+                        if (arr[i].name && strlen(arr[i].name) == len &&
+                            !strncmp(arr[i].name, p, len))
                                 found = &arr[i];
                 if (!found)
                         return NULL;

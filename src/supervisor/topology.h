@@ -16,15 +16,15 @@
 
 /* Limits. A topology is written by an administrator but read as untrusted
  * input: every size below bounds memory and time on a hostile file. */
-#define SV_TOPO_MAX_DEPTH 16           /* slice nesting; appliances are a few levels deep */
-#define SV_TOPO_MAX_SLICES 4096        /* slices in the whole tree */
+#define SV_TOPO_MAX_DEPTH     16         /* slice nesting; appliances are a few levels deep */
+#define SV_TOPO_MAX_SLICES    4096       /* slices in the whole tree */
 #define SV_TOPO_MAX_FILE_SIZE (4u << 20) /* bytes per file: ~40x the largest real topology */
-#define SV_TOPO_MAX_FILES 1024         /* files read from a directory */
-#define SV_TOPO_MAX_STRING 4096        /* bytes per string: PATH_MAX */
-#define SV_TOPO_MAX_NESTING 64         /* YAML/JSON container nesting (16 slices need ~40) */
-#define SV_TOPO_MAX_LIST 4096          /* items in one list or mapping of a slice (argv, env, ...) */
-#define SV_TOPO_MAX_ERRORS 200         /* diagnostics kept; the rest are counted */
-#define SV_NAME_MAX 63                 /* slice, service and label names */
+#define SV_TOPO_MAX_FILES     1024       /* files read from a directory */
+#define SV_TOPO_MAX_STRING    4096       /* bytes per string: PATH_MAX */
+#define SV_TOPO_MAX_NESTING   64         /* YAML/JSON container nesting (16 slices need ~40) */
+#define SV_TOPO_MAX_LIST      4096 /* items in one list or mapping of a slice (argv, env, ...) */
+#define SV_TOPO_MAX_ERRORS    200  /* diagnostics kept; the rest are counted */
+#define SV_NAME_MAX           63   /* slice, service and label names */
 
 /* Where a value came from. file points into the topology's interned names. */
 struct sv_pos {
@@ -48,49 +48,49 @@ enum sv_route_target {
 };
 
 struct sv_route {
-        char *service;       /* "default" for the default rule */
+        char *service; /* "default" for the default rule */
         enum sv_route_target target;
-        char *slice;         /* SV_ROUTE_SLICE: sibling/child name */
-        char *label;         /* optional label appended to the client's path */
+        char *slice;                    /* SV_ROUTE_SLICE: sibling/child name */
+        char *label;                    /* optional label appended to the client's path */
         const struct sv_slice_spec *to; /* SV_ROUTE_SLICE: the server, resolved by
                                            validation (a sibling or a child) */
-        struct sv_pos pos;   /* of the service key */
+        struct sv_pos pos;              /* of the service key */
 };
 
 enum sv_restart_policy { SV_RESTART_ALWAYS = 0, SV_RESTART_ON_FAILURE, SV_RESTART_NEVER };
 
 struct sv_restart {
-        enum sv_restart_policy policy;   /* default on-failure */
-        uint64_t backoff_initial_ms;     /* default 100 */
-        uint64_t backoff_max_ms;         /* default 30000 */
-        unsigned crash_loop_max;         /* restarts within the window before `failed`; default 5 */
-        uint64_t crash_loop_window_ms;   /* default 60000 */
+        enum sv_restart_policy policy; /* default on-failure */
+        uint64_t backoff_initial_ms;   /* default 100 */
+        uint64_t backoff_max_ms;       /* default 30000 */
+        unsigned crash_loop_max;       /* restarts within the window before `failed`; default 5 */
+        uint64_t crash_loop_window_ms; /* default 60000 */
 };
 
 enum sv_health_kind { SV_HEALTH_NONE = 0, SV_HEALTH_EXEC, SV_HEALTH_HEARTBEAT };
 
 struct sv_health {
         enum sv_health_kind kind;
-        char **exec;                 /* argv, NULL-terminated (SV_HEALTH_EXEC) */
-        uint64_t interval_ms;        /* default 10000 */
-        uint64_t timeout_ms;         /* default 5000 */
-        unsigned failure_threshold;  /* consecutive failures before restart; default 3 */
-        uint64_t start_period_ms;    /* grace after start; default 0 */
-        uint64_t heartbeat_ms;       /* SV_HEALTH_HEARTBEAT (issue 4) */
+        char **exec;                /* argv, NULL-terminated (SV_HEALTH_EXEC) */
+        uint64_t interval_ms;       /* default 10000 */
+        uint64_t timeout_ms;        /* default 5000 */
+        unsigned failure_threshold; /* consecutive failures before restart; default 3 */
+        uint64_t start_period_ms;   /* grace after start; default 0 */
+        uint64_t heartbeat_ms;      /* SV_HEALTH_HEARTBEAT (issue 4) */
 };
 
 /* 0 means "not set": the slice takes no limit of its own and is bounded by
  * its parent's cgroup. */
 struct sv_resources {
-        uint64_t memory;         /* bytes */
+        uint64_t memory; /* bytes */
         uint64_t pids;
-        uint64_t files;          /* fd quota (RLIMIT_NOFILE) */
-        uint64_t cpu_weight;     /* 1..10000 */
-        uint64_t cpu_quota_us;   /* cpu.max quota per cpu_period_us */
+        uint64_t files;        /* fd quota (RLIMIT_NOFILE) */
+        uint64_t cpu_weight;   /* 1..10000 */
+        uint64_t cpu_quota_us; /* cpu.max quota per cpu_period_us */
         uint64_t cpu_period_us;
-        char *cores;             /* CPU list text as written, or NULL */
-        cpu_set_t cpus;          /* parsed cores */
-        struct {                 /* where each limit was written (line 0: not set) */
+        char *cores;    /* CPU list text as written, or NULL */
+        cpu_set_t cpus; /* parsed cores */
+        struct {        /* where each limit was written (line 0: not set) */
                 struct sv_pos memory, pids, files, cores;
         } pos;
 };
@@ -99,14 +99,14 @@ enum sv_net_mode { SV_NET_NONE = 0, SV_NET_HOST };
 
 struct sv_slice_spec {
         char *name;
-        char *path;              /* "/app/db" */
-        char **exec;             /* argv, NULL-terminated; NULL for a pure group */
-        char **env;              /* "KEY=VALUE", NULL-terminated (may be NULL) */
-        char *profile;           /* seccomp profile; default "posix" */
-        char *hostname;          /* default: the slice name */
-        char *cwd;               /* default "/" */
-        char *config_json;       /* `config`, as JSON text; NULL when absent. Not in
-                                    the digest: a change is delivered live */
+        char *path;        /* "/app/db" */
+        char **exec;       /* argv, NULL-terminated; NULL for a pure group */
+        char **env;        /* "KEY=VALUE", NULL-terminated (may be NULL) */
+        char *profile;     /* seccomp profile; default "posix" */
+        char *hostname;    /* default: the slice name */
+        char *cwd;         /* default "/" */
+        char *config_json; /* `config`, as JSON text; NULL when absent. Not in
+                              the digest: a change is delivered live */
         struct sv_resources res;
         struct sv_mount *mounts;
         size_t n_mounts;
@@ -124,24 +124,24 @@ struct sv_slice_spec {
         struct sv_slice_spec *children;
         size_t n_children;
         struct sv_slice_spec *parent; /* NULL at the top level */
-        struct sv_pos pos;       /* of the slice's mapping */
-        unsigned char digest[32]; /* BLAKE2b of everything that needs a restart
-                                     when changed (not the children) */
-        unsigned start_rank;     /* start order among siblings: 0 when it routes to
-                                    no sibling, else 1 + the highest rank of the
-                                    siblings it depends on (servers first) */
+        struct sv_pos pos;            /* of the slice's mapping */
+        unsigned char digest[32];     /* BLAKE2b of everything that needs a restart
+                                         when changed (not the children) */
+        unsigned start_rank;          /* start order among siblings: 0 when it routes to
+                                         no sibling, else 1 + the highest rank of the
+                                         siblings it depends on (servers first) */
 };
 
 struct sv_topology {
         struct sv_slice_spec *slices; /* top level */
         size_t n_slices;
-        char **files;            /* interned file names (sv_pos.file points here) */
+        char **files; /* interned file names (sv_pos.file points here) */
         size_t n_files;
 };
 
 /* Every problem found, in file order. */
 struct sv_diag {
-        char **msgs;             /* "file:line:col: /path: message" */
+        char **msgs; /* "file:line:col: /path: message" */
         size_t n;
 };
 void sv_diag_free(struct sv_diag *d);

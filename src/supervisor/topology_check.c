@@ -19,7 +19,7 @@
 
 #include "lib/cleanup.h"
 
-static const char *const platform_services[] = { "log", "config", "rom", "report" };
+static const char *const platform_services[] = {"log", "config", "rom", "report"};
 
 int sv_platform_provides(const char *service)
 {
@@ -36,10 +36,9 @@ static int cmp_route_key(const void *key, const void *elem)
 
 const struct sv_route *sv_slice_route(const struct sv_slice_spec *s, const char *service)
 {
-        struct sv_route **r = s->route_index
-                                      ? bsearch(service, s->route_index, s->n_route_index,
-                                                sizeof *s->route_index, cmp_route_key)
-                                      : NULL;
+        struct sv_route **r = s->route_index ? bsearch(service, s->route_index, s->n_route_index,
+                                                       sizeof *s->route_index, cmp_route_key)
+                                             : NULL;
         if (r)
                 return *r;
         for (size_t i = 0; i < s->n_routes; i++)
@@ -101,7 +100,8 @@ static struct sv_slice_spec *group_find(const struct group *g, const char *name)
 {
         /* the first of equal names: duplicates are reported, routes go to
          * the one written first */
-        struct sv_slice_spec **p = bsearch(name, g->by_name, g->n, sizeof *g->by_name, cmp_name_key);
+        struct sv_slice_spec **p =
+            bsearch(name, g->by_name, g->n, sizeof *g->by_name, cmp_name_key);
         while (p && p > g->by_name && !strcmp(p[-1]->name, name))
                 p--;
         return p ? *p : NULL;
@@ -170,8 +170,8 @@ static void add_edge(struct check *c, const struct sv_slice_spec *client,
                 c->cap = cap;
         }
         /* the topology is ours to annotate: const only on the way in */
-        c->edges[c->n_edges++] = (struct edge){ (struct sv_slice_spec *)a,
-                                                (struct sv_slice_spec *)b, client, r };
+        c->edges[c->n_edges++] =
+            (struct edge){(struct sv_slice_spec *)a, (struct sv_slice_spec *)b, client, r};
 }
 
 static int provides(const struct sv_slice_spec *s, const char *service)
@@ -243,7 +243,8 @@ static void check_parent_route(struct check *c, struct sv_slice_spec *s, const s
                         if (!pr->to)
                                 return; /* reported at p */
                         if (pr->to == s)
-                                route_err(c, s, r, "resolves back to this slice through %s", p->path);
+                                route_err(c, s, r, "resolves back to this slice through %s",
+                                          p->path);
                         else
                                 add_edge(c, s, pr->to, r);
                         return;
@@ -256,7 +257,8 @@ static void check_parent_route(struct check *c, struct sv_slice_spec *s, const s
         if (answered || sv_platform_provides(r->service))
                 return;
         if (via)
-                route_err(c, s, r, "the platform provides no '%s' (reached through the default route of %s)",
+                route_err(c, s, r,
+                          "the platform provides no '%s' (reached through the default route of %s)",
                           r->service, via->path);
         else
                 route_err(c, s, r, "the platform provides no '%s'", r->service);
@@ -309,16 +311,16 @@ static uint64_t sat_add(uint64_t a, uint64_t b)
  * slice whose children need more than it has. */
 static void check_quota(struct check *c, const struct sv_slice_spec *s, uint64_t need[Q_N])
 {
-        uint64_t kids[Q_N] = { 0, 0, 0 };
+        uint64_t kids[Q_N] = {0, 0, 0};
         for (size_t i = 0; i < s->n_children; i++) {
                 uint64_t k[Q_N];
                 check_quota(c, &s->children[i], k);
                 for (int q = 0; q < Q_N; q++)
                         kids[q] = sat_add(kids[q], k[q]);
         }
-        const uint64_t own[Q_N] = { s->res.memory, s->res.pids, s->res.files };
-        const struct sv_pos *pos[Q_N] = { &s->res.pos.memory, &s->res.pos.pids, &s->res.pos.files };
-        static const char *const what[Q_N] = { "memory", "pids", "files" };
+        const uint64_t own[Q_N] = {s->res.memory, s->res.pids, s->res.files};
+        const struct sv_pos *pos[Q_N] = {&s->res.pos.memory, &s->res.pos.pids, &s->res.pos.files};
+        static const char *const what[Q_N] = {"memory", "pids", "files"};
         for (int q = 0; q < Q_N; q++) {
                 need[q] = own[q] ? own[q] : kids[q];
                 if (!own[q] || kids[q] <= own[q])
@@ -371,11 +373,11 @@ struct ranking {
         struct check *c;
         struct sv_slice_spec *base; /* the sibling group */
         size_t n;
-        size_t *first;              /* edges of sibling i: adj[first[i] .. first[i+1]) */
+        size_t *first; /* edges of sibling i: adj[first[i] .. first[i+1]) */
         struct edge **adj;
         unsigned char *color;
-        size_t *stack;              /* the DFS path */
-        struct edge **via;          /* the edge that reached stack[k] */
+        size_t *stack;     /* the DFS path */
+        struct edge **via; /* the edge that reached stack[k] */
         size_t depth;
 };
 
@@ -445,7 +447,7 @@ static void rank_group(struct check *c, struct edge *edges, size_t n_edges)
 {
         struct sv_slice_spec *base = group_base(c, edges[0].from);
         size_t n = edges[0].from->parent ? edges[0].from->parent->n_children : c->t->n_slices;
-        struct ranking r = { .c = c, .base = base, .n = n };
+        struct ranking r = {.c = c, .base = base, .n = n};
         _cleanup_free_ size_t *first = calloc(n + 1, sizeof *first);
         _cleanup_free_ struct edge **adj = calloc(n_edges, sizeof *adj);
         _cleanup_free_ unsigned char *color = calloc(n, 1);
@@ -492,7 +494,7 @@ static void rank_groups(struct check *c)
 
 int sv_check_topology(struct sv_topology *t, struct sv_diagbuf *d)
 {
-        struct check c = { .t = t, .d = d };
+        struct check c = {.t = t, .d = d};
         struct group top;
         set_parents(t->slices, t->n_slices, NULL);
         if (group_index(&c, t->slices, t->n_slices, &top) < 0)

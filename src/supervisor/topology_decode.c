@@ -18,16 +18,16 @@
 #include "lib/parse.h"
 
 /* Defaults of a slice, as documented in topology.h and docs/config.md. */
-#define DEFAULT_PROFILE "posix"
-#define DEFAULT_CWD "/"
-#define DEFAULT_BACKOFF_INITIAL_MS 100
-#define DEFAULT_BACKOFF_MAX_MS 30000
-#define DEFAULT_CRASH_LOOP_MAX 5
+#define DEFAULT_PROFILE              "posix"
+#define DEFAULT_CWD                  "/"
+#define DEFAULT_BACKOFF_INITIAL_MS   100
+#define DEFAULT_BACKOFF_MAX_MS       30000
+#define DEFAULT_CRASH_LOOP_MAX       5
 #define DEFAULT_CRASH_LOOP_WINDOW_MS 60000
-#define DEFAULT_HEALTH_INTERVAL_MS 10000
-#define DEFAULT_HEALTH_TIMEOUT_MS 5000
-#define DEFAULT_HEALTH_FAILURES 3
-#define DEFAULT_STOP_TIMEOUT_MS 10000
+#define DEFAULT_HEALTH_INTERVAL_MS   10000
+#define DEFAULT_HEALTH_TIMEOUT_MS    5000
+#define DEFAULT_HEALTH_FAILURES      3
+#define DEFAULT_STOP_TIMEOUT_MS      10000
 
 /* ---- reporting ---- */
 
@@ -65,7 +65,8 @@ size_t dec_key_push(struct dec *d, const char *name)
 {
         size_t old = d->key_len;
         int n = snprintf(d->key + old, sizeof d->key - old, "%s%s", old ? "." : "", name);
-        d->key_len = n < 0 || (size_t)n >= sizeof d->key - old ? sizeof d->key - 1 : old + (size_t)n;
+        d->key_len =
+            n < 0 || (size_t)n >= sizeof d->key - old ? sizeof d->key - 1 : old + (size_t)n;
         return old;
 }
 
@@ -73,7 +74,8 @@ size_t dec_key_push_index(struct dec *d, size_t i)
 {
         size_t old = d->key_len;
         int n = snprintf(d->key + old, sizeof d->key - old, "[%zu]", i);
-        d->key_len = n < 0 || (size_t)n >= sizeof d->key - old ? sizeof d->key - 1 : old + (size_t)n;
+        d->key_len =
+            n < 0 || (size_t)n >= sizeof d->key - old ? sizeof d->key - 1 : old + (size_t)n;
         return old;
 }
 
@@ -201,7 +203,10 @@ int dec_enum(struct dec *d, const struct sv_node *v, const char *const *names, s
         size_t off = 0;
         for (size_t i = 0; i < n && off < sizeof list; i++) {
                 int w = snprintf(list + off, sizeof list - off, "%s%s",
-                                 i == 0 ? "" : i + 1 == n ? " or " : ", ", names[i]);
+                                 i == 0       ? ""
+                                 : i + 1 == n ? " or "
+                                              : ", ",
+                                 names[i]);
                 off += w > 0 ? (size_t)w : 0;
         }
         const char *hint = sv_suggest(s, names, n);
@@ -221,7 +226,8 @@ void dec_strv_free(char **v)
         free(v);
 }
 
-char **dec_strv(struct dec *d, const struct sv_node *v, int (*check)(const char *, struct sl_error *))
+char **dec_strv(struct dec *d, const struct sv_node *v,
+                int (*check)(const char *, struct sl_error *))
 {
         if (!dec_list(d, v))
                 return NULL;
@@ -328,8 +334,8 @@ static int env_find(char **env, size_t n, const char *key, size_t klen)
 }
 
 /* One "KEY=VALUE"; returns 0 to keep it. */
-static int env_entry(struct dec *d, const struct sv_node *at, char **env, size_t n,
-                     const char *key, size_t klen, const char *val, char **out)
+static int env_entry(struct dec *d, const struct sv_node *at, char **env, size_t n, const char *key,
+                     size_t klen, const char *val, char **out)
 {
         _cleanup_free_ char *k = strndup(key, klen);
         struct sl_error e;
@@ -375,8 +381,8 @@ static void slice_env(struct dec *d, const struct sv_node *v, void *obj)
                         size_t k = dec_key_push(d, it->str);
                         const char *val = dec_str(d, it->value);
                         dec_key_pop(d, k);
-                        if (val && env_entry(d, it, env, n, it->str, strlen(it->str), val,
-                                             &env[n]) == 0)
+                        if (val &&
+                            env_entry(d, it, env, n, it->str, strlen(it->str), val, &env[n]) == 0)
                                 n++;
                         continue;
                 }
@@ -385,7 +391,8 @@ static void slice_env(struct dec *d, const struct sv_node *v, void *obj)
                 const char *eq = kv ? strchr(kv, '=') : NULL;
                 if (kv && !eq)
                         dec_err(d, it, "'%s' is not KEY=VALUE", kv);
-                else if (kv && env_entry(d, it, env, n, kv, (size_t)(eq - kv), eq + 1, &env[n]) == 0)
+                else if (kv &&
+                         env_entry(d, it, env, n, kv, (size_t)(eq - kv), eq + 1, &env[n]) == 0)
                         n++;
                 dec_key_pop(d, k);
         }
@@ -393,7 +400,7 @@ static void slice_env(struct dec *d, const struct sv_node *v, void *obj)
         s->env = env;
 }
 
-static const char *const builtin_profiles[] = { "posix", "strict" };
+static const char *const builtin_profiles[] = {"posix", "strict"};
 
 static void slice_profile(struct dec *d, const struct sv_node *v, void *obj)
 {
@@ -460,7 +467,8 @@ static json_t *node_json(const struct sv_node *n)
         char *end;
         errno = 0;
         long long v = strtoll(n->str, &end, 10);
-        if (*n->str && !*end && errno == 0 && (isdigit((unsigned char)n->str[0]) || n->str[0] == '-'))
+        if (*n->str && !*end && errno == 0 &&
+            (isdigit((unsigned char)n->str[0]) || n->str[0] == '-'))
                 return json_integer(v);
         return json_stringn(n->str, n->len);
 }
@@ -577,7 +585,8 @@ static void slice_children(struct dec *d, const struct sv_node *v, void *obj)
         for (const struct sv_node *it = v->first; it && !d->oom; it = it->next) {
                 if (it->kind != SV_NODE_MAP || it->is_null) {
                         char got[80];
-                        dec_err(d, it, "a slice is a mapping, not %s", dec_got(it, got, sizeof got));
+                        dec_err(d, it, "a slice is a mapping, not %s",
+                                dec_got(it, got, sizeof got));
                         continue;
                 }
                 if (decode_slice(d, it, path, it->ord, &s->children[s->n_children]) == 0)
@@ -594,22 +603,14 @@ static void slice_children(struct dec *d, const struct sv_node *v, void *obj)
 
 /* Field order is the order of the docs; dec_fields tolerates any order. */
 static const struct field slice_fields[] = {
-        { "name", slice_name },
-        { "exec", slice_exec },
-        { "env", slice_env },
-        { "profile", slice_profile },
-        { "hostname", slice_hostname },
-        { "cwd", slice_cwd },
-        { "resources", dec_resources },
-        { "mounts", dec_mounts },
-        { "network", dec_network },
-        { "provides", slice_provides },
-        { "routes", dec_routes },
-        { "restart", dec_restart },
-        { "health", dec_health },
-        { "stop_timeout", slice_stop_timeout },
-        { "config", slice_config },
-        { "slices", slice_children },
+    {"name", slice_name},         {"exec", slice_exec},
+    {"env", slice_env},           {"profile", slice_profile},
+    {"hostname", slice_hostname}, {"cwd", slice_cwd},
+    {"resources", dec_resources}, {"mounts", dec_mounts},
+    {"network", dec_network},     {"provides", slice_provides},
+    {"routes", dec_routes},       {"restart", dec_restart},
+    {"health", dec_health},       {"stop_timeout", slice_stop_timeout},
+    {"config", slice_config},     {"slices", slice_children},
 };
 
 static void slice_defaults(struct dec *d, struct sv_slice_spec *s)
@@ -617,17 +618,17 @@ static void slice_defaults(struct dec *d, struct sv_slice_spec *s)
         s->profile = dec_strdup(d, DEFAULT_PROFILE);
         s->cwd = dec_strdup(d, DEFAULT_CWD);
         s->restart = (struct sv_restart){
-                .policy = SV_RESTART_ON_FAILURE,
-                .backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS,
-                .backoff_max_ms = DEFAULT_BACKOFF_MAX_MS,
-                .crash_loop_max = DEFAULT_CRASH_LOOP_MAX,
-                .crash_loop_window_ms = DEFAULT_CRASH_LOOP_WINDOW_MS,
+            .policy = SV_RESTART_ON_FAILURE,
+            .backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS,
+            .backoff_max_ms = DEFAULT_BACKOFF_MAX_MS,
+            .crash_loop_max = DEFAULT_CRASH_LOOP_MAX,
+            .crash_loop_window_ms = DEFAULT_CRASH_LOOP_WINDOW_MS,
         };
         s->health = (struct sv_health){
-                .kind = SV_HEALTH_NONE,
-                .interval_ms = DEFAULT_HEALTH_INTERVAL_MS,
-                .timeout_ms = DEFAULT_HEALTH_TIMEOUT_MS,
-                .failure_threshold = DEFAULT_HEALTH_FAILURES,
+            .kind = SV_HEALTH_NONE,
+            .interval_ms = DEFAULT_HEALTH_INTERVAL_MS,
+            .timeout_ms = DEFAULT_HEALTH_TIMEOUT_MS,
+            .failure_threshold = DEFAULT_HEALTH_FAILURES,
         };
         s->stop_timeout_ms = DEFAULT_STOP_TIMEOUT_MS;
         s->net = SV_NET_NONE;
@@ -682,15 +683,18 @@ static int decode_slice(struct dec *d, const struct sv_node *n, const char *pare
         if (!sv_node_get(n, "name"))
                 dec_err_at(d, &n->pos, "missing 'name'");
         if (!s->exec && !sv_node_get(n, "exec") && s->n_children == 0)
-                dec_err_at(d, &n->pos, "missing 'exec' (a slice without child slices runs a command)");
+                dec_err_at(d, &n->pos,
+                           "missing 'exec' (a slice without child slices runs a command)");
         if (!s->exec && s->n_children > 0) {
                 /* a pure group: nothing runs, so nothing can serve or be probed */
                 const struct sv_node *p = sv_node_get(n, "provides");
                 const struct sv_node *h = sv_node_get(n, "health");
                 if (p && s->provides && s->provides[0])
-                        dec_err_at(d, &p->pos, "provides: a slice without 'exec' cannot provide services");
+                        dec_err_at(d, &p->pos,
+                                   "provides: a slice without 'exec' cannot provide services");
                 if (h)
-                        dec_err_at(d, &h->pos, "health: a slice without 'exec' has nothing to check");
+                        dec_err_at(d, &h->pos,
+                                   "health: a slice without 'exec' has nothing to check");
         }
         if (!s->hostname && s->name)
                 s->hostname = dec_strdup(d, s->name);
@@ -725,7 +729,8 @@ static void doc_slices(struct dec *d, const struct sv_node *v, void *obj)
         for (const struct sv_node *it = v->first; it && !d->oom; it = it->next) {
                 if (it->kind != SV_NODE_MAP || it->is_null) {
                         char got[80];
-                        dec_err(d, it, "a slice is a mapping, not %s", dec_got(it, got, sizeof got));
+                        dec_err(d, it, "a slice is a mapping, not %s",
+                                dec_got(it, got, sizeof got));
                         continue;
                 }
                 if (decode_slice(d, it, "", it->ord, &(*o->slices)[*o->n]) == 0)
@@ -737,15 +742,15 @@ static void doc_slices(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field doc_fields[] = {
-        { "slices", doc_slices },
+    {"slices", doc_slices},
 };
 
 int sv_decode_document(const struct sv_decode_in *in, const struct sv_node *root,
-                       struct sv_slice_spec **slices, size_t *n_slices, size_t *cap,
-                       size_t *total, struct sv_diagbuf *diag)
+                       struct sv_slice_spec **slices, size_t *n_slices, size_t *cap, size_t *total,
+                       struct sv_diagbuf *diag)
 {
-        struct dec d = { .in = in, .diag = diag, .path = "/", .total = total };
-        struct doc_out o = { .d = &d, .slices = slices, .n = n_slices, .cap = cap };
+        struct dec d = {.in = in, .diag = diag, .path = "/", .total = total};
+        struct doc_out o = {.d = &d, .slices = slices, .n = n_slices, .cap = cap};
         if (!root)
                 return 0; /* an empty file: no slices */
         if (root->kind != SV_NODE_MAP || root->is_null) {

@@ -12,11 +12,11 @@
 struct dec {
         const struct sv_decode_in *in;
         struct sv_diagbuf *diag;
-        const char *path;     /* the slice being decoded ("/app/db") */
+        const char *path;      /* the slice being decoded ("/app/db") */
         char key[DEC_KEY_MAX]; /* the field within it ("resources.cpu.max") */
         size_t key_len;
-        unsigned depth;       /* of the slice being decoded; 1 at the top */
-        size_t *total;        /* slices decoded so far, all files */
+        unsigned depth; /* of the slice being decoded; 1 at the top */
+        size_t *total;  /* slices decoded so far, all files */
         int limit_reported;
         int oom;
 };
@@ -32,10 +32,10 @@ struct field {
 
 /* Report at n: "<field>: message" (the field prefix when inside one). */
 void dec_err(struct dec *d, const struct sv_node *n, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* Report at pos without the field prefix. */
 void dec_err_at(struct dec *d, const struct sv_pos *pos, const char *fmt, ...)
-        __attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 
 /* Append ".name" (or "name" at the start) / "[i]" to the field path;
  * returns the length to restore with dec_key_pop. */
@@ -70,7 +70,8 @@ int dec_enum(struct dec *d, const struct sv_node *v, const char *const *names, s
 char *dec_strdup(struct dec *d, const char *s);
 /* A list of strings as a NULL-terminated vector; each item passes check
  * (may be NULL). NULL after an error. */
-char **dec_strv(struct dec *d, const struct sv_node *v, int (*check)(const char *, struct sl_error *));
+char **dec_strv(struct dec *d, const struct sv_node *v,
+                int (*check)(const char *, struct sl_error *));
 void dec_strv_free(char **v);
 
 /* Field groups (topology_fields.c). */

@@ -62,17 +62,17 @@ void sv_diag_vadd(struct sv_diagbuf *d, const struct sv_pos *pos, const char *fi
                 return;
         }
         d->v[d->n] = (struct sv_diag_ent){
-                .file_idx = file_index(d, file),
-                .line = pos ? pos->line : 0,
-                .col = pos ? pos->col : 0,
-                .seq = d->n,
-                .msg = msg,
+            .file_idx = file_index(d, file),
+            .line = pos ? pos->line : 0,
+            .col = pos ? pos->col : 0,
+            .seq = d->n,
+            .msg = msg,
         };
         d->n++;
 }
 
-void sv_diag_add(struct sv_diagbuf *d, const struct sv_pos *pos, const char *file,
-                 const char *path, const char *fmt, ...)
+void sv_diag_add(struct sv_diagbuf *d, const struct sv_pos *pos, const char *file, const char *path,
+                 const char *fmt, ...)
 {
         va_list ap;
         va_start(ap, fmt);

@@ -118,7 +118,7 @@ void sv_slice_digest(struct sv_slice_spec *s)
         for (size_t i = 0; i < s->n_mounts; i++) {
                 put_str(&st, s->mounts[i].src);
                 put_str(&st, s->mounts[i].dest);
-                put_u64(&st, (uint64_t)!!s->mounts[i].rw);
+                put_u64(&st, (uint64_t) !!s->mounts[i].rw);
         }
         put_str(&st, "network");
         put_u64(&st, s->net);

@@ -134,9 +134,9 @@ static void cpu_cores(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field cpu_fields[] = {
-        { "weight", cpu_weight },
-        { "max", cpu_max },
-        { "cores", cpu_cores },
+    {"weight", cpu_weight},
+    {"max", cpu_max},
+    {"cores", cpu_cores},
 };
 
 static void res_cpu(struct dec *d, const struct sv_node *v, void *obj)
@@ -145,10 +145,10 @@ static void res_cpu(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field res_fields[] = {
-        { "memory", res_memory },
-        { "pids", res_pids },
-        { "files", res_files },
-        { "cpu", res_cpu },
+    {"memory", res_memory},
+    {"pids", res_pids},
+    {"files", res_files},
+    {"cpu", res_cpu},
 };
 
 void dec_resources(struct dec *d, const struct sv_node *v, void *obj)
@@ -237,21 +237,23 @@ static void mount_rw(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field mount_fields[] = {
-        { "src", mount_src },
-        { "dest", mount_dest },
-        { "rw", mount_rw },
+    {"src", mount_src},
+    {"dest", mount_dest},
+    {"rw", mount_rw},
 };
 
 /* "SRC", "SRC:DEST" or "SRC:DEST:ro|rw"; a path with ':' needs the mapping. */
 static void mount_short(struct dec *d, const struct sv_node *v, struct sv_mount *m)
 {
         struct sl_error e;
-        char *f[3] = { NULL, NULL, NULL };
+        char *f[3] = {NULL, NULL, NULL};
         size_t n = 0;
         for (const char *p = v->str; *p; p++)
                 n += *p == ':';
         if (n > 2) {
-                dec_err(d, v, "'%s' is not SRC[:DEST[:ro|rw]] (write a path with ':' as {src: ..., dest: ...})",
+                dec_err(d, v,
+                        "'%s' is not SRC[:DEST[:ro|rw]] (write a path with ':' as {src: ..., dest: "
+                        "...})",
                         v->str);
                 return;
         }
@@ -334,10 +336,10 @@ static void net_listen(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field net_fields[] = {
-        { "listen", net_listen },
+    {"listen", net_listen},
 };
 
-static const char *const net_modes[] = { "none", "host" };
+static const char *const net_modes[] = {"none", "host"};
 
 void dec_network(struct dec *d, const struct sv_node *v, void *obj)
 {
@@ -391,8 +393,8 @@ static void route_label(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field route_fields[] = {
-        { "slice", route_slice },
-        { "label", route_label },
+    {"slice", route_slice},
+    {"label", route_label},
 };
 
 /* One route's target; returns 0 when r is complete. */
@@ -425,7 +427,8 @@ static int route_target(struct dec *d, const struct sv_node *v, struct sv_route 
                         dec_got(v, got, sizeof got));
         else if (v && v->kind == SV_NODE_SCALAR && !v->is_null &&
                  sv_check_slice_name(v->str, NULL) == 0)
-                dec_err(d, v, "'%s' is not parent or deny (to route to slice '%s', write {slice: %s})",
+                dec_err(d, v,
+                        "'%s' is not parent or deny (to route to slice '%s', write {slice: %s})",
                         v->str, v->str, v->str);
         else
                 dec_err(d, v, "expected parent, deny or {slice: NAME, label: LABEL}, got %s",
@@ -435,7 +438,8 @@ static int route_target(struct dec *d, const struct sv_node *v, struct sv_route 
 
 static int cmp_route(const void *a, const void *b)
 {
-        return strcmp((*(struct sv_route *const *)a)->service, (*(struct sv_route *const *)b)->service);
+        return strcmp((*(struct sv_route *const *)a)->service,
+                      (*(struct sv_route *const *)b)->service);
 }
 
 void dec_routes(struct dec *d, const struct sv_node *v, void *obj)
@@ -462,7 +466,8 @@ void dec_routes(struct dec *d, const struct sv_node *v, void *obj)
                 r->pos = k->pos;
                 if (strcmp(k->str, "default") && sv_check_service_name(k->str, &e) < 0) {
                         dec_err(d, k, "%s", e.msg);
-                } else if ((r->service = dec_strdup(d, k->str)) && route_target(d, k->value, r) == 0) {
+                } else if ((r->service = dec_strdup(d, k->str)) &&
+                           route_target(d, k->value, r) == 0) {
                         s->n_routes++;
                         if (strcmp(r->service, "default"))
                                 s->route_index[s->n_route_index++] = r;
@@ -481,14 +486,16 @@ void dec_routes(struct dec *d, const struct sv_node *v, void *obj)
 
 /* ---- restart ---- */
 
-static const char *const restart_policies[] = { "always", "on-failure", "never" };
+static const char *const restart_policies[] = {"always", "on-failure", "never"};
 
 static void restart_policy(struct dec *d, const struct sv_node *v, void *obj)
 {
         struct sv_restart *r = obj;
         int p = dec_enum(d, v, restart_policies, SL_ARRAY_SIZE(restart_policies));
         if (p >= 0)
-                r->policy = p == 0 ? SV_RESTART_ALWAYS : p == 1 ? SV_RESTART_ON_FAILURE : SV_RESTART_NEVER;
+                r->policy = p == 0   ? SV_RESTART_ALWAYS
+                            : p == 1 ? SV_RESTART_ON_FAILURE
+                                     : SV_RESTART_NEVER;
 }
 
 static void backoff_initial(struct dec *d, const struct sv_node *v, void *obj)
@@ -502,8 +509,8 @@ static void backoff_max(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field backoff_fields[] = {
-        { "initial", backoff_initial },
-        { "max", backoff_max },
+    {"initial", backoff_initial},
+    {"max", backoff_max},
 };
 
 static void restart_backoff(struct dec *d, const struct sv_node *v, void *obj)
@@ -530,8 +537,8 @@ static void crash_loop_window(struct dec *d, const struct sv_node *v, void *obj)
 }
 
 static const struct field crash_loop_fields[] = {
-        { "max", crash_loop_max },
-        { "window", crash_loop_window },
+    {"max", crash_loop_max},
+    {"window", crash_loop_window},
 };
 
 static void restart_crash_loop(struct dec *d, const struct sv_node *v, void *obj)
@@ -540,9 +547,9 @@ static void restart_crash_loop(struct dec *d, const struct sv_node *v, void *obj
 }
 
 static const struct field restart_fields[] = {
-        { "policy", restart_policy },
-        { "backoff", restart_backoff },
-        { "crash_loop", restart_crash_loop },
+    {"policy", restart_policy},
+    {"backoff", restart_backoff},
+    {"crash_loop", restart_crash_loop},
 };
 
 void dec_restart(struct dec *d, const struct sv_node *v, void *obj)
@@ -604,12 +611,9 @@ static void health_start_period(struct dec *d, const struct sv_node *v, void *ob
 enum { H_EXEC = 1u << 0, H_HEARTBEAT = 1u << 1, H_INTERVAL = 1u << 2, H_TIMEOUT = 1u << 3 };
 
 static const struct field health_fields[] = {
-        { "exec", health_exec },
-        { "heartbeat", health_heartbeat },
-        { "interval", health_interval },
-        { "timeout", health_timeout },
-        { "failures", health_failures },
-        { "start_period", health_start_period },
+    {"exec", health_exec},         {"heartbeat", health_heartbeat},
+    {"interval", health_interval}, {"timeout", health_timeout},
+    {"failures", health_failures}, {"start_period", health_start_period},
 };
 
 void dec_health(struct dec *d, const struct sv_node *v, void *obj)
@@ -624,6 +628,8 @@ void dec_health(struct dec *d, const struct sv_node *v, void *obj)
         } else if (!(seen & (H_EXEC | H_HEARTBEAT))) {
                 dec_err(d, v, "needs exec (a probe) or heartbeat");
         } else if ((seen & H_HEARTBEAT) && (seen & (H_INTERVAL | H_TIMEOUT))) {
-                dec_err(d, v, "interval and timeout apply to exec probes; a heartbeat has its own period");
+                dec_err(
+                    d, v,
+                    "interval and timeout apply to exec probes; a heartbeat has its own period");
         }
 }

@@ -35,7 +35,7 @@ enum sv_node_kind { SV_NODE_SCALAR = 1, SV_NODE_SEQ, SV_NODE_MAP };
 struct sv_node {
         enum sv_node_kind kind;
         struct sv_pos pos;
-        const char *str;              /* scalar text, NUL-terminated, no NUL inside */
+        const char *str; /* scalar text, NUL-terminated, no NUL inside */
         size_t len;
         int is_null;                  /* YAML plain ~/null/empty, JSON null */
         struct sv_node *first, *last; /* seq: items; map: keys */
@@ -99,7 +99,7 @@ void sv_format_cpuset(const cpu_set_t *set, char *buf, size_t len);
 struct sv_diag_ent {
         size_t file_idx; /* order of the file: diagnostics sort by file, line, column */
         int line, col;
-        size_t seq;      /* order of discovery, for equal positions */
+        size_t seq; /* order of discovery, for equal positions */
         char *msg;
 };
 
@@ -113,12 +113,11 @@ struct sv_diagbuf {
 
 /* Add "file:line:col: path: message" (path may be NULL; pos may be NULL or
  * have line 0 for whole-file problems: "file: message"). */
-void sv_diag_add(struct sv_diagbuf *d, const struct sv_pos *pos, const char *file,
-                 const char *path, const char *fmt, ...)
-        __attribute__((format(printf, 5, 6)));
+void sv_diag_add(struct sv_diagbuf *d, const struct sv_pos *pos, const char *file, const char *path,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void sv_diag_vadd(struct sv_diagbuf *d, const struct sv_pos *pos, const char *file,
                   const char *path, const char *fmt, va_list ap)
-        __attribute__((format(printf, 5, 0)));
+    __attribute__((format(printf, 5, 0)));
 /* Sort into file order and move the messages into out (appending). */
 int sv_diag_finish(struct sv_diagbuf *d, struct sv_diag *out);
 void sv_diagbuf_release(struct sv_diagbuf *d);
@@ -134,8 +133,8 @@ struct sv_decode_in {
  * *slices / *n_slices (capacity *cap). *total counts slices across files for
  * SV_TOPO_MAX_SLICES. Errors go to d. Returns -1 only on ENOMEM. */
 int sv_decode_document(const struct sv_decode_in *in, const struct sv_node *root,
-                       struct sv_slice_spec **slices, size_t *n_slices, size_t *cap,
-                       size_t *total, struct sv_diagbuf *d);
+                       struct sv_slice_spec **slices, size_t *n_slices, size_t *cap, size_t *total,
+                       struct sv_diagbuf *d);
 
 void sv_slice_spec_release(struct sv_slice_spec *s);
 

@@ -133,7 +133,7 @@ static struct sv_node *new_node(struct sv_arena *a, enum sv_node_kind kind, cons
         struct sv_node *n = sv_arena_alloc(a, sizeof *n);
         if (n) {
                 n->kind = kind;
-                n->pos = (struct sv_pos){ .file = file, .line = line, .col = col };
+                n->pos = (struct sv_pos){.file = file, .line = line, .col = col};
         }
         return n;
 }
@@ -144,7 +144,8 @@ static int fail(struct sv_pos *epos, const char *file, int line, int col, struct
 static int fail(struct sv_pos *epos, const char *file, int line, int col, struct sl_error *err,
                 int code, const char *fmt, ...)
 {
-        *epos = (struct sv_pos){ .file = file, .line = line < 1 ? 1 : line, .col = col < 1 ? 1 : col };
+        *epos =
+            (struct sv_pos){.file = file, .line = line < 1 ? 1 : line, .col = col < 1 ? 1 : col};
         va_list ap;
         va_start(ap, fmt);
         if (err) {
@@ -286,8 +287,7 @@ static int yaml_event(struct builder *b, const yaml_event_t *ev, int *docs)
         int line = (int)ev->start_mark.line + 1, col = (int)ev->start_mark.column + 1;
         struct sv_node *n;
         switch (ev->type) {
-        case YAML_STREAM_END_EVENT:
-                return 1;
+        case YAML_STREAM_END_EVENT: return 1;
         case YAML_DOCUMENT_START_EVENT:
                 if (++*docs > 1)
                         return fail(b->epos, b->file, line, col, b->err, EINVAL,
@@ -307,10 +307,8 @@ static int yaml_event(struct builder *b, const yaml_event_t *ev, int *docs)
                         return fail(b->epos, b->file, line, col, b->err, ENOMEM, "out of memory");
                 return push(b, n);
         case YAML_SEQUENCE_END_EVENT:
-        case YAML_MAPPING_END_EVENT:
-                return pop(b);
-        default:
-                return 0;
+        case YAML_MAPPING_END_EVENT: return pop(b);
+        default: return 0;
         }
 }
 
@@ -433,12 +431,32 @@ static int jstring(struct jreader *r)
                 p++;
                 unsigned cp, lo;
                 switch (*p) {
-                case '"': case '\\': case '/': buf[n++] = *p; p++; break;
-                case 'b': buf[n++] = '\b'; p++; break;
-                case 'f': buf[n++] = '\f'; p++; break;
-                case 'n': buf[n++] = '\n'; p++; break;
-                case 'r': buf[n++] = '\r'; p++; break;
-                case 't': buf[n++] = '\t'; p++; break;
+                case '"':
+                case '\\':
+                case '/':
+                        buf[n++] = *p;
+                        p++;
+                        break;
+                case 'b':
+                        buf[n++] = '\b';
+                        p++;
+                        break;
+                case 'f':
+                        buf[n++] = '\f';
+                        p++;
+                        break;
+                case 'n':
+                        buf[n++] = '\n';
+                        p++;
+                        break;
+                case 'r':
+                        buf[n++] = '\r';
+                        p++;
+                        break;
+                case 't':
+                        buf[n++] = '\t';
+                        p++;
+                        break;
                 case 'u':
                         if (q - p < 5 || hex4(p + 1, &cp) < 0)
                                 return jbad(r);
@@ -452,8 +470,7 @@ static int jstring(struct jreader *r)
                         }
                         n += put_utf8(buf + n, cp);
                         break;
-                default:
-                        return jbad(r);
+                default: return jbad(r);
                 }
         }
         while (r->s <= q)
@@ -465,8 +482,8 @@ static int jvalue(struct jreader *r);
 
 static int jcontainer(struct jreader *r, int is_map)
 {
-        struct sv_node *n = new_node(r->b->a, is_map ? SV_NODE_MAP : SV_NODE_SEQ, r->b->file,
-                                     r->line, r->col);
+        struct sv_node *n =
+            new_node(r->b->a, is_map ? SV_NODE_MAP : SV_NODE_SEQ, r->b->file, r->line, r->col);
         if (!n)
                 return fail(r->b->epos, r->b->file, r->line, r->col, r->b->err, ENOMEM,
                             "out of memory");
@@ -534,7 +551,7 @@ static int parse_json(struct builder *b, const char *text, size_t len)
                 return fail(b->epos, b->file, jerr.line, jerr.column, b->err, EINVAL,
                             "JSON syntax error: %s", jerr.text);
         json_decref(j);
-        struct jreader r = { .b = b, .s = text, .end = text + len, .line = 1, .col = 1 };
+        struct jreader r = {.b = b, .s = text, .end = text + len, .line = 1, .col = 1};
         if (jvalue(&r) < 0)
                 return -1;
         return 0;
@@ -544,7 +561,7 @@ int sv_tree_parse(struct sv_arena *a, const char *file, const char *text, size_t
                   enum sv_doc_format fmt, struct sv_node **root, struct sv_pos *epos,
                   struct sl_error *err)
 {
-        struct builder b = { .a = a, .file = file, .epos = epos, .err = err };
+        struct builder b = {.a = a, .file = file, .epos = epos, .err = err};
         if (len > SV_TOPO_MAX_FILE_SIZE)
                 return fail(epos, file, 1, 1, err, EFBIG, "file is larger than %u bytes",
                             SV_TOPO_MAX_FILE_SIZE);

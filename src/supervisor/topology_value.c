@@ -23,7 +23,10 @@ static const struct {
         const char *unit;
         uint64_t ms;
 } duration_units[] = {
-        { "ms", 1 }, { "s", 1000 }, { "m", 60 * 1000 }, { "h", 3600 * 1000 },
+    {"ms", 1},
+    {"s", 1000},
+    {"m", 60 * 1000},
+    {"h", 3600 * 1000},
 };
 
 int sv_parse_duration(const char *s, uint64_t *ms, struct sl_error *err)
@@ -38,9 +41,8 @@ int sv_parse_duration(const char *s, uint64_t *ms, struct sl_error *err)
         const char *p = s;
         while (*p) {
                 if (!isdigit((unsigned char)*p))
-                        return sl_error_set(err, 0,
-                                            "'%s' is not a duration (expected e.g. 100ms, 5s, 2m, 1h)",
-                                            s);
+                        return sl_error_set(
+                            err, 0, "'%s' is not a duration (expected e.g. 100ms, 5s, 2m, 1h)", s);
                 uint64_t v = 0;
                 while (isdigit((unsigned char)*p)) {
                         v = v * 10 + (uint64_t)(*p++ - '0');
@@ -51,20 +53,21 @@ int sv_parse_duration(const char *s, uint64_t *ms, struct sl_error *err)
                 while (isalpha((unsigned char)p[ulen]))
                         ulen++;
                 if (ulen == 0)
-                        return sl_error_set(err, 0,
-                                            "duration '%s' needs a unit (ms, s, m or h)", s);
+                        return sl_error_set(err, 0, "duration '%s' needs a unit (ms, s, m or h)",
+                                            s);
                 for (u = 0; u < SL_ARRAY_SIZE(duration_units); u++)
                         if (strlen(duration_units[u].unit) == ulen &&
                             !strncmp(p, duration_units[u].unit, ulen))
                                 break;
                 if (u == SL_ARRAY_SIZE(duration_units))
-                        return sl_error_set(err, 0,
-                                            "duration '%s' has an unknown unit '%.*s' (use ms, s, m or h)",
-                                            s, (int)ulen, p);
+                        return sl_error_set(
+                            err, 0, "duration '%s' has an unknown unit '%.*s' (use ms, s, m or h)",
+                            s, (int)ulen, p);
                 p += ulen;
                 total += v * duration_units[u].ms;
                 if (total > SV_DURATION_MAX_MS)
-                        return sl_error_set(err, 0, "duration '%s' is too long (at most 30 days)", s);
+                        return sl_error_set(err, 0, "duration '%s' is too long (at most 30 days)",
+                                            s);
         }
         *ms = total;
         return 0;
@@ -102,9 +105,10 @@ static int check_word(const char *s, const char *extra)
 int sv_check_slice_name(const char *s, struct sl_error *err)
 {
         if (check_word(s, "-") < 0)
-                return sl_error_set(err, 0,
-                                    "'%s' is not a valid name (1-63 of a-z, 0-9 and '-', not starting with '-')",
-                                    s);
+                return sl_error_set(
+                    err, 0,
+                    "'%s' is not a valid name (1-63 of a-z, 0-9 and '-', not starting with '-')",
+                    s);
         return 0;
 }
 
@@ -112,7 +116,8 @@ int sv_check_service_name(const char *s, struct sl_error *err)
 {
         if (check_word(s, "-_.") < 0)
                 return sl_error_set(err, 0,
-                                    "'%s' is not a valid service name (1-63 of a-z, 0-9, '-', '_' and '.', starting with a letter or digit)",
+                                    "'%s' is not a valid service name (1-63 of a-z, 0-9, '-', '_' "
+                                    "and '.', starting with a letter or digit)",
                                     s);
         return 0;
 }
@@ -127,7 +132,8 @@ int sv_check_label(const char *s, struct sl_error *err)
         }
         if (!ok)
                 return sl_error_set(err, 0,
-                                    "'%s' is not a valid label (1-63 of A-Z, a-z, 0-9, '-', '_' and '.', starting with a letter or digit)",
+                                    "'%s' is not a valid label (1-63 of A-Z, a-z, 0-9, '-', '_' "
+                                    "and '.', starting with a letter or digit)",
                                     s);
         return 0;
 }
@@ -141,7 +147,8 @@ int sv_check_env_key(const char *s, struct sl_error *err)
         }
         if (!ok)
                 return sl_error_set(err, 0,
-                                    "'%s' is not a valid variable name (letters, digits and '_', not starting with a digit)",
+                                    "'%s' is not a valid variable name (letters, digits and '_', "
+                                    "not starting with a digit)",
                                     s);
         return 0;
 }
@@ -155,9 +162,9 @@ int sv_check_hostname(const char *s, struct sl_error *err)
                 ok = c < 0x80 && (isalnum(c) || c == '-' || c == '.');
         }
         if (!ok)
-                return sl_error_set(err, 0,
-                                    "'%s' is not a valid hostname (1-64 of letters, digits, '-' and '.')",
-                                    s);
+                return sl_error_set(
+                    err, 0, "'%s' is not a valid hostname (1-64 of letters, digits, '-' and '.')",
+                    s);
         return 0;
 }
 
@@ -198,16 +205,15 @@ int sv_check_listen(const char *spec, struct sl_error *err)
         if (eq) {
                 size_t n = (size_t)(eq - spec);
                 if (n == 0 || n > SV_NAME_MAX || memchr(spec, ':', n))
-                        return sl_error_set(err, 0,
-                                            "listen '%s': NAME must be 1-63 characters without ':'",
-                                            spec);
+                        return sl_error_set(
+                            err, 0, "listen '%s': NAME must be 1-63 characters without ':'", spec);
                 addr = eq + 1;
         }
         if (!strncmp(addr, "unix:", 5)) {
                 const char *path = addr + 5;
                 if (path[0] != '/')
-                        return sl_error_set(err, 0, "listen '%s': unix socket path must be absolute",
-                                            spec);
+                        return sl_error_set(err, 0,
+                                            "listen '%s': unix socket path must be absolute", spec);
                 if (strlen(path) > UNIX_PATH_MAX)
                         return sl_error_set(err, 0,
                                             "listen '%s': unix socket path is longer than %d bytes",
@@ -215,14 +221,14 @@ int sv_check_listen(const char *spec, struct sl_error *err)
                 return 0;
         }
         if (strncmp(addr, "tcp:", 4))
-                return sl_error_set(err, 0,
-                                    "listen '%s': expected [NAME=]tcp:HOST:PORT or [NAME=]unix:PATH",
-                                    spec);
+                return sl_error_set(
+                    err, 0, "listen '%s': expected [NAME=]tcp:HOST:PORT or [NAME=]unix:PATH", spec);
         const char *hp = addr + 4;
         if (hp[0] == '[') {
                 const char *end = strchr(hp, ']');
                 if (!end || end == hp + 1 || end[1] != ':')
-                        return sl_error_set(err, 0, "listen '%s': expected tcp:[ADDRESS]:PORT", spec);
+                        return sl_error_set(err, 0, "listen '%s': expected tcp:[ADDRESS]:PORT",
+                                            spec);
                 return check_port(spec, end + 2, err);
         }
         const char *colon = strrchr(hp, ':');
@@ -248,7 +254,8 @@ static size_t osa_distance(const char *a, const char *b)
                 d[0][j] = j;
         for (size_t i = 1; i <= n; i++) {
                 for (size_t j = 1; j <= m; j++) {
-                        int ne = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
+                        int ne =
+                            tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
                         size_t v = d[i - 1][j] + 1;
                         if (d[i][j - 1] + 1 < v)
                                 v = d[i][j - 1] + 1;
