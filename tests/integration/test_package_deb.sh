@@ -156,6 +156,42 @@ printf 'slices:\n  - name: x\n    exce: [/bin/true]\n' >"$T_TMP/bad.yaml"
 assert_exit 1 "$SLICED_I" --check --topology "$T_TMP/bad.yaml"
 assert_contains "$ERR" "bad.yaml:3:5" "the error names file:line:column"
 
+t_begin "the installed sliced runs the demo's kv slices: a session is routed and served"
+# The demo topology with its kv part pointed at the installed slices; run
+# for real (foreground, own state/runtime dirs), then stopped with SIGTERM.
+sed -n '/^slices:/p' "$SRC/conf/demo/topology.yaml" >"$T_TMP/demo-installed.yaml"
+cat >>"$T_TMP/demo-installed.yaml" <<EOF2
+  - name: kv
+    exec: [/slices/kv]
+    profile: strict
+    mounts: [{src: $ROOT/usr/lib/sliced/slices, dest: /slices}]
+    provides: [kv]
+    routes: {log: parent, report: parent}
+    health: {heartbeat: 1s}
+  - name: kv-writer
+    exec: [/slices/kv-client, greeting, hello]
+    profile: strict
+    mounts: [{src: $ROOT/usr/lib/sliced/slices, dest: /slices}]
+    routes: {kv: {slice: kv, label: rw}}
+    restart: never
+EOF2
+printf 'cgroup_base: sliced-test-pkg-%s\n' "$$" >"$T_TMP/pkg.conf"
+"$SLICED_I" --config "$T_TMP/pkg.conf" --topology "$T_TMP/demo-installed.yaml" \
+        --state-dir "$T_TMP/pkg-state" --runtime-dir "$T_TMP/pkg-run" --log-target stderr \
+        2>"$T_TMP/pkg-sliced.log" &
+pkg_sliced=$!
+got_it() { grep -qF "/kv-writer: GET greeting: OK hello" "$T_TMP/pkg-sliced.log"; }
+if t_wait_for 30 got_it; then
+        assert_contains "$(cat "$T_TMP/pkg-sliced.log")" "/kv-writer: session kv -> /kv as /kv-writer:rw" \
+                "the session was routed with the writer's label"
+else
+        t_fail "the installed sliced did not serve the session:
+$(tail -n 15 "$T_TMP/pkg-sliced.log")"
+fi
+kill -TERM "$pkg_sliced" 2>/dev/null || true
+t_wait_pid "$pkg_sliced" 20 || kill -KILL "$pkg_sliced" 2>/dev/null || true
+assert_contains "$(cat "$T_TMP/pkg-sliced.log")" "/kv: stopped" "sliced stopped the slices on SIGTERM"
+
 t_begin "the installed slicectl run -- /bin/true exits 0"
 assert_exit 0 "$SLICECTL_I" run -- /bin/true
 
