@@ -51,10 +51,7 @@ static void probe_exit_cb(uv_poll_t *h, int status, int events)
                 return;
         struct sb_exit ex;
         struct sl_error err;
-        struct sb_slice p = s->probe;
-        p.pidfd = dup(w->fd);
-        p.report_fd = -1;
-        int r = p.pidfd >= 0 ? sb_wait(&p, &ex, &err) : -1;
+        int r = sv_watch_wait(w, &s->probe, &ex, &err);
         sv_watch_stop(&s->probewatch);
         char out[SV_PROBE_OUTPUT_MAX];
         probe_output(s, out, sizeof out);
@@ -192,12 +189,8 @@ void sv_health_disarm(struct sv_slice *s)
         if (s->probewatch) {
                 syscall(SYS_pidfd_send_signal, s->probewatch->fd, SIGKILL, NULL, 0);
                 /* reap it so no zombie is left behind */
-                struct sb_slice p = s->probe;
-                p.pidfd = dup(s->probewatch->fd);
-                p.report_fd = -1;
                 struct sb_exit ex;
-                if (p.pidfd >= 0)
-                        sb_wait(&p, &ex, NULL);
+                sv_watch_wait(s->probewatch, &s->probe, &ex, NULL);
                 sv_watch_stop(&s->probewatch);
         }
         if (s->probe_out >= 0) {

@@ -83,42 +83,54 @@ void sv_output_line(struct sv_slice *s, const char *text, size_t len, int is_err
         fprintf(stderr, "%s: %.*s\n", s->path, (int)len, text);
 }
 
-static void stream_cb(uv_poll_t *h, int status, int events)
+int sv_watch_lines(struct sv_watch *w, int status, int events, int is_err)
 {
-        struct sv_watch *w = h->data;
         struct sv_slice *s = w->slice;
-        if (!s)
-                return;
         ssize_t n = 0;
         if (status == 0 && (events & UV_READABLE))
                 n = read(w->fd, w->buf + w->len, SV_LINE_MAX - w->len);
         if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;
+                return 1;
         if (n > 0) {
                 w->len += (size_t)n;
                 size_t start = 0;
                 for (size_t i = 0; i < w->len; i++)
                         if (w->buf[i] == '\n') {
-                                sv_output_line(s, w->buf + start, i - start,
-                                               w->kind == SV_WATCH_ERR);
+                                sv_output_line(s, w->buf + start, i - start, is_err);
                                 start = i + 1;
                         }
                 if (start == 0 && w->len == SV_LINE_MAX) { /* split an over-long line */
-                        sv_output_line(s, w->buf, w->len, w->kind == SV_WATCH_ERR);
+                        sv_output_line(s, w->buf, w->len, is_err);
                         start = w->len;
                 }
                 memmove(w->buf, w->buf + start, w->len - start);
                 w->len -= start;
-                return;
+                return 1;
         }
-        /* EOF or error: flush a last unterminated line, then stop */
+        /* EOF or error: flush a last unterminated line */
         if (w->len)
-                sv_output_line(s, w->buf, w->len, w->kind == SV_WATCH_ERR);
+                sv_output_line(s, w->buf, w->len, is_err);
         w->len = 0;
-        if (w->kind == SV_WATCH_OUT)
-                sv_watch_stop(&s->out);
-        else
-                sv_watch_stop(&s->err);
+        return 0;
+}
+
+int sv_watch_wait(struct sv_watch *w, const struct sb_slice *proc, struct sb_exit *ex,
+                  struct sl_error *err)
+{
+        struct sb_slice copy = *proc; /* sb_wait closes the copy's fds */
+        copy.pidfd = dup(w->fd);      /* the watch keeps (and closes) its own */
+        if (copy.pidfd < 0)
+                return sl_error_errno(err, "dup pidfd");
+        return sb_wait(&copy, ex, err);
+}
+
+static void stream_cb(uv_poll_t *h, int status, int events)
+{
+        struct sv_watch *w = h->data;
+        struct sv_slice *s = w->slice;
+        if (!s || sv_watch_lines(w, status, events, w->kind == SV_WATCH_ERR))
+                return;
+        sv_watch_stop(w->kind == SV_WATCH_OUT ? &s->out : &s->err);
 }
 
 /* Sum of OOM kills in the process's cgroup and every ancestor slice's: on
@@ -145,12 +157,9 @@ static void pid_cb(uv_poll_t *h, int status, int events)
         struct sb_exit ex;
         struct sl_error err;
         s->proc.pidfd = -1; /* the watch owns and closes the pidfd */
-        struct sb_slice proc = s->proc;
-        proc.pidfd = dup(w->fd);
         memset(&s->last_end, 0, sizeof s->last_end);
-        if (proc.pidfd < 0 || sb_wait(&proc, &ex, &err) < 0) {
-                sv_log(s->sv, 3, "%s: wait: %s", s->path,
-                       proc.pidfd < 0 ? strerror(errno) : err.msg);
+        if (sv_watch_wait(w, &s->proc, &ex, &err) < 0) {
+                sv_log(s->sv, 3, "%s: wait: %s", s->path, err.msg);
                 ex.kind = SB_EXIT_SIGNAL;
                 ex.signal = SIGKILL;
         }

@@ -433,31 +433,8 @@ static void log_line_cb(uv_poll_t *h, int status, int events)
 {
         struct sv_watch *w = h->data;
         struct sv_slice *s = w->slice;
-        if (!s)
+        if (!s || sv_watch_lines(w, status, events, 0))
                 return;
-        ssize_t n = 0;
-        if (status == 0 && (events & UV_READABLE))
-                n = read(w->fd, w->buf + w->len, SV_LINE_MAX - w->len);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-                return;
-        if (n > 0) {
-                w->len += (size_t)n;
-                size_t start = 0;
-                for (size_t i = 0; i < w->len; i++)
-                        if (w->buf[i] == '\n') {
-                                sv_output_line(s, w->buf + start, i - start, 0);
-                                start = i + 1;
-                        }
-                if (start == 0 && w->len == SV_LINE_MAX) {
-                        sv_output_line(s, w->buf, w->len, 0);
-                        start = w->len;
-                }
-                memmove(w->buf, w->buf + start, w->len - start);
-                w->len -= start;
-                return;
-        }
-        if (w->len)
-                sv_output_line(s, w->buf, w->len, 0);
         for (size_t i = 0; i < SV_LOG_SESSIONS_MAX; i++)
                 if (s->logs[i] == w)
                         sv_watch_stop(&s->logs[i]);

@@ -162,6 +162,12 @@ void sv_log(struct sv_supervisor *sv, int prio, const char *fmt, ...)
 struct sv_watch *sv_watch_start(struct sv_slice *s, int fd, int kind, size_t bufsize,
                                 uv_poll_cb cb);
 void sv_watch_stop(struct sv_watch **w);
+/* A readable output watch: read, and hand each complete line to
+ * sv_output_line. Returns 0 at end of file (the last partial line flushed). */
+int sv_watch_lines(struct sv_watch *w, int status, int events, int is_err);
+/* Reap the process a pidfd watch watches; proc supplies its other fds. */
+int sv_watch_wait(struct sv_watch *w, const struct sb_slice *proc, struct sb_exit *ex,
+                  struct sl_error *err);
 int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure);
 /* One line of a slice's output (ring, journald or stderr), labelled. */
 void sv_output_line(struct sv_slice *s, const char *text, size_t len, int is_err);
