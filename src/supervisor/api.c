@@ -63,6 +63,7 @@ struct sv_api {
         struct api_event events[API_EVENTS_MAX];
         uint64_t event_seq;
         struct api_stream *streams;
+        int handles_open; /* while closing */
 };
 
 struct conn_ctx {
@@ -676,10 +677,12 @@ int sv_api_start(struct sv_supervisor *sv, struct sv_api **out, struct sl_error 
         return 0;
 }
 
+/* Both handles live inside api: free it after the second close callback,
+ * whichever order libuv runs them in. */
 static void api_closed(uv_handle_t *h)
 {
         struct sv_api *api = h->data;
-        if (h == (uv_handle_t *)&api->timer)
+        if (--api->handles_open == 0)
                 free(api);
 }
 
@@ -699,6 +702,7 @@ void sv_api_stop(struct sv_api *api)
         unlink(api->sv->cfg.api_socket);
         for (size_t i = 0; i < API_EVENTS_MAX; i++)
                 free(api->events[i].line);
+        api->handles_open = 2;
         uv_close((uv_handle_t *)&api->poll, api_closed);
         uv_close((uv_handle_t *)&api->timer, api_closed);
 }

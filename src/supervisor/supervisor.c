@@ -428,7 +428,8 @@ static int by_rank(const void *a, const void *b)
 
 static int order_visit(struct sv_supervisor *sv, struct sv_slice **list, size_t n)
 {
-        qsort(list, n, sizeof *list, by_rank);
+        if (n > 1) /* a leaf has no list at all: qsort(NULL, 0) is undefined */
+                qsort(list, n, sizeof *list, by_rank);
         for (size_t i = 0; i < n; i++)
                 if (push(&sv->slices, &sv->n_slices, list[i]) < 0 ||
                     order_visit(sv, list[i]->children, list[i]->n_children) < 0)
