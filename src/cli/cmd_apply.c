@@ -34,8 +34,8 @@
         "  -h, --help       show this help\n"                                                      \
         "\n"                                                                                       \
         "The plan: `+ PATH (start)`, `- PATH (stop)`, `~ PATH (restart)` and\n"                    \
-        "`= N unchanged`. FILE must be one file: sliced applies a topology by\n"                   \
-        "replacing its topology file, and refuses (409) when it reads a directory.\n"              \
+        "`= N unchanged`. FILE must be one file: sliced replaces its topology file\n"              \
+        "with it, or, when it reads a directory, the directory's api-applied.yaml.\n"              \
         "\n"                                                                                       \
         "Exit status: 0 ok; 1 sliced refused (every error of an invalid topology is\n"             \
         "listed) or FILE cannot be read; 2 usage; 3 sliced unreachable.\n"

@@ -25,6 +25,9 @@
 
 /* A topology upload is bounded like a topology file. */
 #define API_BODY_MAX SV_TOPO_MAX_FILE_SIZE
+/* The file of a directory topology that `PUT /v1/topology` writes. */
+#define API_APPLIED_YAML "api-applied.yaml"
+#define API_APPLIED_JSON "api-applied.json"
 /* Recent state changes kept for `GET /v1/events` followers that lag. */
 #define API_EVENTS_MAX   256
 #define API_TAIL_DEFAULT 100
@@ -351,30 +354,37 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
                 return send_error(c, 400, "no topology in the request body");
         if (memchr(cc->body, '\0', cc->len))
                 return send_error(c, 400, "the topology contains a NUL byte");
-        struct stat st;
-        if (stat(sv->topology_path, &st) == 0 && S_ISDIR(st.st_mode))
-                return send_error(c, 409,
-                                  "sliced reads its topology from the directory %s; apply needs a "
-                                  "single file (add a file to the directory and send SIGHUP "
-                                  "instead)",
-                                  sv->topology_path);
-        /* The body is checked as if it were the file it will become, so
+        /* A directory source: the body becomes one file of it (the others
+         * stay), checked together with them. A file source: the body
+         * becomes the file. Either way it is checked as what it will be, so
          * positions and relative paths read the same as after the write. */
+        struct stat st;
+        int is_dir = stat(sv->topology_path, &st) == 0 && S_ISDIR(st.st_mode);
         const char *ctype = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Type");
         int json = ctype && strstr(ctype, "json");
-        size_t plen = strlen(sv->topology_path);
-        int path_is_json = plen > 5 && !strcmp(sv->topology_path + plen - 5, ".json");
+        char target[PATH_MAX + 32];
+        snprintf(target, sizeof target, "%s", sv->topology_path);
+        if (is_dir)
+                snprintf(target, sizeof target, "%s/%s", sv->topology_path,
+                         json ? API_APPLIED_JSON : API_APPLIED_YAML);
+        size_t plen = strlen(target);
+        int path_is_json = plen > 5 && !strcmp(target + plen - 5, ".json");
         /* JSON is YAML too: a YAML file may receive either; a JSON file only
          * JSON */
         if (path_is_json && !json)
                 return send_error(c, 400,
                                   "the topology file %s is JSON; send a JSON topology "
                                   "(Content-Type application/json)",
-                                  sv->topology_path);
+                                  target);
         struct sv_topology *t = NULL;
         struct sv_diag d = {0};
         struct sl_error err;
-        if (sv_topology_load_string(sv->topology_path, cc->body, &t, &d, &err) < 0) {
+        int r = is_dir ? sv_topology_load_dir_with(sv->topology_path, strrchr(target, '/') + 1,
+                                                   cc->body, &t, &d, &err)
+                       : sv_topology_load_string(target, cc->body, &t, &d, &err);
+        if (r < 0) {
+                if (err.code != EINVAL)
+                        return send_error(c, 500, "%s", err.msg);
                 json_t *errors = json_array();
                 for (size_t i = 0; i < d.n; i++)
                         json_array_append_new(errors, json_string(d.msgs[i]));
@@ -386,15 +396,15 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
         json_t *plan = plan_of(sv, t);
         sv_topology_free(t);
         if (!dry_run) {
-                char tmp[PATH_MAX + 16];
-                snprintf(tmp, sizeof tmp, "%s.new", sv->topology_path);
+                char tmp[PATH_MAX + 48];
+                snprintf(tmp, sizeof tmp, "%s.new", target);
                 _cleanup_fclose_ FILE *f = fopen(tmp, "we");
                 if (!f || fwrite(cc->body, 1, cc->len, f) != cc->len || fflush(f) != 0 ||
-                    fsync(fileno(f)) < 0 || rename(tmp, sv->topology_path) < 0) {
+                    fsync(fileno(f)) < 0 || rename(tmp, target) < 0) {
                         int e = errno;
                         json_decref(plan);
                         unlink(tmp);
-                        return send_error(c, 500, "write %s: %s", sv->topology_path, strerror(e));
+                        return send_error(c, 500, "write %s: %s", target, strerror(e));
                 }
                 sv_supervisor_reload(sv);
         }

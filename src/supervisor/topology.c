@@ -206,8 +206,10 @@ static void free_names(char ***names)
         free(*names);
 }
 
-/* Every .yaml/.yml/.json file of a directory, sorted by name. */
-static int load_dir(struct loader *L, const char *dir, const char *base_dir, struct sl_error *err)
+/* Every .yaml/.yml/.json file of a directory, sorted by name; the file
+ * called over_name (if any) read from over_text instead, present or not. */
+static int load_dir(struct loader *L, const char *dir, const char *base_dir, const char *over_name,
+                    const char *over_text, struct sl_error *err)
 {
         DIR *d = opendir(dir);
         if (!d)
@@ -228,6 +230,11 @@ static int load_dir(struct loader *L, const char *dir, const char *base_dir, str
                         break;
         }
         closedir(d);
+        int have_over = 0;
+        for (size_t i = 0; over_name && names && i < n; i++)
+                have_over |= names[i] && !strcmp(names[i], over_name);
+        if (over_name && names && !have_over && n < SV_TOPO_MAX_FILES && !too_many)
+                names[n++] = strdup(over_name);
         if (!names || (n && !names[n - 1]))
                 return sl_error_set(err, ENOMEM, "read topology directory `%s`", dir);
         if (too_many)
@@ -236,8 +243,14 @@ static int load_dir(struct loader *L, const char *dir, const char *base_dir, str
         qsort(names, n, sizeof *names, cmp_strp);
         for (size_t i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
-                if (asprintf(&path, "%s/%s", dir, names[i]) < 0 ||
-                    load_file(L, path, base_dir, NULL) < 0)
+                if (asprintf(&path, "%s/%s", dir, names[i]) < 0)
+                        return sl_error_set(err, ENOMEM, "load topology `%s`", dir);
+                int over = over_name && !strcmp(names[i], over_name);
+                const char *file = over ? intern_file(L, path) : NULL; /* positions point here */
+                int r =
+                    over ? (file ? load_text(L, file, base_dir, over_text, strlen(over_text)) : -1)
+                         : load_file(L, path, base_dir, NULL);
+                if (r < 0)
                         return sl_error_set(err, ENOMEM, "load topology `%s`", dir);
         }
         return 0;
@@ -317,7 +330,7 @@ int sv_topology_load(const char *path, struct sv_topology **out, struct sv_diag 
                  * absolute now: the daemon may chdir later */
                 if (!realpath(path, base))
                         snprintf(base, sizeof base, "%s", path);
-                r = load_dir(&L, path, base, err);
+                r = load_dir(&L, path, base, NULL, NULL, err);
         } else {
                 _cleanup_free_ char *copy = strdup(path);
                 if (!copy || !realpath(dirname(copy), base))
@@ -401,4 +414,21 @@ static int walk_group(struct sv_slice_spec *arr, size_t n, sv_visit_fn fn, void 
 int sv_topology_walk(const struct sv_topology *t, sv_visit_fn fn, void *ctx)
 {
         return walk_group(t->slices, t->n_slices, fn, ctx);
+}
+
+int sv_topology_load_dir_with(const char *dir, const char *name, const char *text,
+                              struct sv_topology **out, struct sv_diag *diag, struct sl_error *err)
+{
+        struct loader L;
+        char base[PATH_MAX];
+        if (loader_init(&L, err) < 0)
+                return -1;
+        if (!realpath(dir, base))
+                snprintf(base, sizeof base, "%s", dir);
+        int r = load_dir(&L, dir, base, name, text, err);
+        if (r == 0)
+                r = finish(&L, dir, out, diag, err);
+        sv_topology_free(L.t);
+        sv_diagbuf_release(&L.diag);
+        return r;
 }

@@ -161,6 +161,11 @@ int sv_topology_load(const char *path, struct sv_topology **out, struct sv_diag 
 int sv_topology_load_string(const char *name, const char *text, struct sv_topology **out,
                             struct sv_diag *diag, struct sl_error *err);
 
+/* A directory as it would be with file `name` in it holding text (whether
+ * or not it exists now): what `PUT /v1/topology` checks before writing. */
+int sv_topology_load_dir_with(const char *dir, const char *name, const char *text,
+                              struct sv_topology **out, struct sv_diag *diag, struct sl_error *err);
+
 void sv_topology_free(struct sv_topology *t);
 
 /* Find a slice by path ("/app/db"); NULL when absent. */
