@@ -142,6 +142,10 @@ static void probe_done(struct sv_slice *s, int ok, const char *why)
                 s->health_failures = 0;
                 if (s->state == SV_ST_RUNNING)
                         sv_slice_event(s, SV_EV_HEALTHY);
+        } else if (uv_now(s->sv->loop) - s->started_ms < h->start_period_ms) {
+                /* still starting: a failure does not count yet */
+                sv_log(s->sv, 7, "%s: health check not passing yet (start period): %s", s->path,
+                       why);
         } else {
                 s->health_failures++;
                 sv_log(s->sv, 4, "%s: health check failed (%u/%u): %s", s->path, s->health_failures,
@@ -179,8 +183,8 @@ void sv_health_arm(struct sv_slice *s)
                 return;
         }
         s->health_failures = 0;
-        uint64_t first = h->start_period_ms ? h->start_period_ms : 0;
-        uv_timer_start(&s->health_timer, probe_tick, first, 0);
+        /* the first probe at once: a slice is ready as soon as it passes */
+        uv_timer_start(&s->health_timer, probe_tick, 0, 0);
 }
 
 void sv_health_disarm(struct sv_slice *s)
