@@ -491,7 +491,9 @@ static int adopt(struct sv_supervisor *sv, struct sv_slice_spec *specs, size_t n
                                 return -1;
                         sv_log(sv, 6, "%s: new slice", s->path);
                 } else if (!memcmp(s->spec->digest, spec->digest, sizeof spec->digest) &&
-                           !s->remove_after_stop) {
+                           !s->remove_after_stop && !s->pending_spec) {
+                        /* (a slice already on its way to a restart or out
+                         * takes the new spec by the same path instead) */
                         int config_changed =
                             !!s->spec->config_json != !!spec->config_json ||
                             (spec->config_json && strcmp(s->spec->config_json, spec->config_json));
