@@ -166,7 +166,8 @@ static void heartbeat_tick(uv_timer_t *t)
         struct sv_slice *s = t->data;
         if (!s->running)
                 return;
-        if (sv_heartbeat_tick(s) < 0) {
+        int counting = uv_now(s->sv->loop) - s->started_ms >= s->spec->health.start_period_ms;
+        if (sv_heartbeat_tick(s, counting) < 0) {
                 uv_timer_stop(&s->health_timer);
                 s->health_failures = s->hb_missed;
                 sv_log(s->sv, 4, "%s: %u heartbeats unanswered", s->path, s->hb_missed);

@@ -838,11 +838,11 @@ void sv_sessions_config_changed(struct sv_slice *s)
         sv_log(s->sv, 6, "%s: config updated live", s->path);
 }
 
-int sv_heartbeat_tick(struct sv_slice *s)
+int sv_heartbeat_tick(struct sv_slice *s, int counting)
 {
         unsigned limit = s->spec->health.failure_threshold ? s->spec->health.failure_threshold
                                                            : SV_HEARTBEAT_MISSES;
-        if (s->hb_seq > s->hb_acked && ++s->hb_missed >= limit)
+        if (counting && s->hb_seq > s->hb_acked && ++s->hb_missed >= limit)
                 return -1;
         struct sl_pp_msg m;
         send_to(s, sl_pp_heartbeat(&m, ++s->hb_seq), NULL, 0);

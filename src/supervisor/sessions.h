@@ -32,8 +32,9 @@ void sv_sessions_recheck(struct sv_supervisor *sv);
 /* Deliver a changed `config` to a running slice (ConfigUpdate). */
 void sv_sessions_config_changed(struct sv_slice *s);
 /* Heartbeat health: send one; returns 0 while answered in time, -1 when
- * `failures` heartbeats in a row went unanswered. */
-int sv_heartbeat_tick(struct sv_slice *s);
+ * `failures` heartbeats in a row went unanswered (misses are not counted
+ * while counting is 0: the start period). */
+int sv_heartbeat_tick(struct sv_slice *s, int counting);
 /* Counts for the state report. */
 void sv_sessions_count(const struct sv_slice *s, unsigned *used, unsigned *served);
 void sv_sessions_free_all(struct sv_supervisor *sv);
