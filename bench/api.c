@@ -68,6 +68,8 @@
 #include <jansson.h>
 #include <microhttpd.h>
 
+#include "lib/bench_util.h"
+
 extern char **environ;
 
 #define DEFAULT_N 100
@@ -90,13 +92,6 @@ extern char **environ;
 
 /* ---- small helpers ---- */
 
-static double now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 static uint64_t now_ns(void)
 {
         struct timespec ts;
@@ -111,14 +106,6 @@ static uint64_t self_cpu_ns(void)
         return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static void sleep_ms(double ms)
-{
-        struct timespec ts = {.tv_sec = (time_t)(ms / 1e3),
-                              .tv_nsec = (long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void *xcalloc(size_t n, size_t size)
@@ -127,12 +114,6 @@ static void *xcalloc(size_t n, size_t size)
         if (!p)
                 fail("out of memory");
         return p;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-        return (x > y) - (x < y);
 }
 
 /* Nearest rank on a sorted array: the smallest value with at least p of
@@ -145,51 +126,6 @@ static double pct(const double *sorted, int n, double p)
         return sorted[k < 0 ? 0 : k >= n ? n - 1 : k];
 }
 
-/* The absolute path of prog on PATH (as bench-scale). */
-static char *which(const char *prog)
-{
-        if (strchr(prog, '/'))
-                return access(prog, X_OK) == 0 ? realpath(prog, NULL) : NULL;
-        const char *path = getenv("PATH");
-        if (!path)
-                path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-        char buf[PATH_MAX];
-        while (*path) {
-                size_t n = strcspn(path, ":");
-                if (n &&
-                    (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, prog) < sizeof buf &&
-                    access(buf, X_OK) == 0)
-                        return strdup(buf);
-                path += n + (path[n] == ':');
-        }
-        return NULL;
-}
-
-/* sliced from -s, $SLICED, the build tree next to this binary
- * (build/bench/bench-api -> build/src/supervisor/sliced), or PATH. */
-static char *find_sliced(const char *opt)
-{
-        if (opt)
-                return which(opt);
-        const char *env = getenv("SLICED");
-        if (env && *env)
-                return which(env);
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = '\0';
-                        char cand[PATH_MAX + 32];
-                        snprintf(cand, sizeof cand, "%s/../src/supervisor/sliced", self);
-                        if (access(cand, X_OK) == 0)
-                                return realpath(cand, NULL);
-                }
-        }
-        return which("sliced");
-}
-
 /* ---- what must be undone on any exit ---- */
 
 static char g_tmpdir[PATH_MAX];
@@ -199,65 +135,6 @@ static volatile pid_t g_sliced = -1;
 static volatile pid_t g_base = -1; /* the trivial MHD server */
 static char g_cg_base[64];
 static volatile sig_atomic_t g_interrupted;
-
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        remove(path);
-        return 0;
-}
-
-/* After a SIGKILL of sliced its cgroup directories outlive it: rmdir them,
- * deepest first (as bench-scale). */
-static void rmdir_tree(const char *dir, int depth)
-{
-        DIR *d = opendir(dir);
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d))) {
-                        if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") ||
-                            !strcmp(e->d_name, ".."))
-                                continue;
-                        char sub[PATH_MAX];
-                        if (depth < 20 &&
-                            (size_t)snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) < sizeof sub)
-                                rmdir_tree(sub, depth + 1);
-                }
-                closedir(d);
-        }
-        rmdir(dir);
-}
-
-/* How many of our cgroup directories were still there. */
-static int remove_cgroups(void)
-{
-        if (!g_cg_base[0])
-                return 0;
-        int found = 0;
-        char p[PATH_MAX];
-        DIR *d = opendir("/sys/fs/cgroup");
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d))) {
-                        if (e->d_name[0] == '.')
-                                continue;
-                        snprintf(p, sizeof p, "/sys/fs/cgroup/%s/%s", e->d_name, g_cg_base);
-                        if (access(p, F_OK) == 0) {
-                                found++;
-                                rmdir_tree(p, 0);
-                        }
-                }
-                closedir(d);
-        }
-        snprintf(p, sizeof p, "/sys/fs/cgroup/%s", g_cg_base); /* a pure v2 host */
-        if (access(p, F_OK) == 0) {
-                found++;
-                rmdir_tree(p, 0);
-        }
-        return found;
-}
 
 static void kill_everything(void)
 {
@@ -275,8 +152,8 @@ static void kill_everything(void)
                 /* the reapers die of their parent-death signal; give the
                  * kernel a moment to empty the cgroups */
                 for (int i = 0; i < 20; i++) {
-                        sleep_ms(100);
-                        if (!remove_cgroups())
+                        bu_sleep_ms(100);
+                        if (!bu_remove_cgroups(g_cg_base))
                                 break;
                 }
         }
@@ -289,7 +166,7 @@ static void cleanup_dir(void)
         if (g_keep)
                 fprintf(stderr, "bench-api: kept %s\n", g_tmpdir);
         else
-                nftw(g_tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                nftw(g_tmpdir, bu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         g_tmpdir[0] = '\0';
 }
 
@@ -564,7 +441,7 @@ static int conn_get(struct conn *c, const char *req, double deadline, char *err,
                 int r = conn_progress(c, err, errlen);
                 if (r)
                         return r < 0 ? -1 : 0;
-                double left = deadline - now_ms();
+                double left = deadline - bu_now_ms();
                 if (left <= 0) {
                         snprintf(err, errlen, "no complete answer in time");
                         return -1;
@@ -601,7 +478,7 @@ static void run_block(struct conn *cs, int nc, const char *req, int count, pid_t
         int issued = 0, done = 0;
         uint64_t cpu0 = s ? proc_cpu_ns(server) : 0, self0 = self_cpu_ns();
         uint64_t t0 = now_ns();
-        double deadline = now_ms() + timeout_ms;
+        double deadline = bu_now_ms() + timeout_ms;
         for (int i = 0; i < nc && issued < count; i++, issued++)
                 if (conn_send(&cs[i], req, rlen, err, sizeof err) < 0)
                         fail("%s", err);
@@ -610,7 +487,7 @@ static void run_block(struct conn *cs, int nc, const char *req, int count, pid_t
                 for (int i = 0; i < nc; i++)
                         if (cs[i].busy)
                                 pfd[np++] = (struct pollfd){.fd = cs[i].fd, .events = POLLIN};
-                double left = deadline - now_ms();
+                double left = deadline - bu_now_ms();
                 if (left <= 0)
                         fail("%d of %d requests answered after %.0f s", done, count,
                              timeout_ms / 1e3);
@@ -856,7 +733,7 @@ static void log_find(const char *what, char *out, size_t len)
 /* Until GET /v1/health answers 200 and state.json lists n ready slices. */
 static void sliced_wait_ready(struct sliced_run *sr, int n, double timeout_ms)
 {
-        double t0 = now_ms(), deadline = t0 + timeout_ms;
+        double t0 = bu_now_ms(), deadline = t0 + timeout_ms;
         int health = 0, ready = -1;
         char err[256] = "";
         for (;;) {
@@ -873,7 +750,7 @@ static void sliced_wait_ready(struct sliced_run *sr, int n, double timeout_ms)
                         struct conn c = {.fd = -1};
                         if (conn_open(&c, sr->sock, err, sizeof err) == 0 &&
                             conn_get(&c, "GET /v1/health HTTP/1.1\r\nHost: sliced\r\n\r\n",
-                                     now_ms() + 2000, err, sizeof err) == 0)
+                                     bu_now_ms() + 2000, err, sizeof err) == 0)
                                 health = c.status == 200;
                         conn_close(&c);
                 }
@@ -890,7 +767,7 @@ static void sliced_wait_ready(struct sliced_run *sr, int n, double timeout_ms)
                                  ? "\n(too many slices for sliced's fd limit: see bench-scale's "
                                    "-f in bench/README.md)"
                                  : "");
-                if (now_ms() >= deadline) {
+                if (bu_now_ms() >= deadline) {
                         show_log_tail(15);
                         if (!health)
                                 fail("GET /v1/health not answered after %.0f s (%s)",
@@ -898,12 +775,12 @@ static void sliced_wait_ready(struct sliced_run *sr, int n, double timeout_ms)
                         fail("%d of %d slices ready in %s after %.0f s", ready < 0 ? 0 : ready, n,
                              sr->report, timeout_ms / 1e3);
                 }
-                sleep_ms(20);
+                bu_sleep_ms(20);
         }
         printf("sliced ready: health answered and %d slices ready in state.json after %.0f ms\n", n,
-               now_ms() - t0);
+               bu_now_ms() - t0);
         /* past the state report's debounce and the first stats reads */
-        sleep_ms(300);
+        bu_sleep_ms(300);
 }
 
 /* SIGTERM, bounded wait; returns the exit status (128+N for a signal), -1
@@ -912,7 +789,7 @@ static int sliced_stop(struct sliced_run *sr, double timeout_ms)
 {
         if (kill(sr->pid, SIGTERM) < 0)
                 fail("kill sliced: %s", strerror(errno));
-        double deadline = now_ms() + timeout_ms;
+        double deadline = bu_now_ms() + timeout_ms;
         for (;;) {
                 int st;
                 pid_t r = waitpid(sr->pid, &st, WNOHANG);
@@ -920,14 +797,14 @@ static int sliced_stop(struct sliced_run *sr, double timeout_ms)
                         g_sliced = -1;
                         return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
                 }
-                if (now_ms() >= deadline) {
+                if (bu_now_ms() >= deadline) {
                         show_log_tail(10);
                         fprintf(stderr, "bench-api: sliced still running %.0f s after SIGTERM\n",
                                 timeout_ms / 1e3);
                         kill_everything();
                         return -1;
                 }
-                sleep_ms(5);
+                bu_sleep_ms(5);
         }
 }
 
@@ -945,7 +822,7 @@ struct jansson_fig {
 
 static double median_of(double *v, int n)
 {
-        qsort(v, (size_t)n, sizeof *v, cmp_double);
+        qsort(v, (size_t)n, sizeof *v, bu_cmp_double);
         return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
@@ -1019,7 +896,7 @@ static void usage(FILE *f)
 
 static void print_row(const char *target, int conns, struct sample_set *s)
 {
-        qsort(s->lat_us, (size_t)s->n, sizeof *s->lat_us, cmp_double);
+        qsort(s->lat_us, (size_t)s->n, sizeof *s->lat_us, bu_cmp_double);
         double mean = 0;
         for (int i = 0; i < s->n; i++)
                 mean += s->lat_us[i];
@@ -1076,7 +953,7 @@ int main(int argc, char **argv)
                         return 2;
                 }
         }
-        char *sliced = find_sliced(sliced_opt);
+        char *sliced = bu_find_prog(sliced_opt, "SLICED", "../src/supervisor/sliced", "sliced");
         if (!sliced) {
                 fprintf(stderr, "bench-api: sliced not found (use -s or $SLICED)\n");
                 return 2;
@@ -1153,7 +1030,7 @@ int main(int argc, char **argv)
                          eps[e].url);
                 struct conn cn = {.fd = -1};
                 if (conn_open(&cn, sr.sock, err, sizeof err) < 0 ||
-                    conn_get(&cn, eps[e].req, now_ms() + timeout_ms, err, sizeof err) < 0)
+                    conn_get(&cn, eps[e].req, bu_now_ms() + timeout_ms, err, sizeof err) < 0)
                         fail("%s from sliced: %s", eps[e].name, err);
                 if (cn.status != 200)
                         fail("%s from sliced: status %d: %.*s", eps[e].name, cn.status,
@@ -1189,7 +1066,7 @@ int main(int argc, char **argv)
         {
                 struct conn cn = {.fd = -1};
                 if (conn_open(&cn, base_sock, err, sizeof err) < 0 ||
-                    conn_get(&cn, eps[1].req, now_ms() + timeout_ms, err, sizeof err) < 0)
+                    conn_get(&cn, eps[1].req, bu_now_ms() + timeout_ms, err, sizeof err) < 0)
                         fail("baseline server: %s", err);
                 if (cn.status != 200 || cn.hdr_len != eps[1].hdr_len ||
                     cn.need - cn.hdr_len != eps[1].len)
@@ -1294,7 +1171,7 @@ int main(int argc, char **argv)
                 printf("sliced exit status after SIGTERM: %d\n", st);
                 bad = 1;
         }
-        if (remove_cgroups())
+        if (bu_remove_cgroups(g_cg_base))
                 printf("note: removed cgroup directories sliced left under %s\n", g_cg_base);
         cleanup_dir();
         for (int e = 0; e < 2; e++) {

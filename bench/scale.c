@@ -49,6 +49,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bench_util.h"
+
 extern char **environ;
 
 #define DEFAULT_N 1000
@@ -72,21 +74,6 @@ static char g_res[96] = "{memory: 16M, pids: 4}";
 
 /* ---- small helpers ---- */
 
-static double now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(double ms)
-{
-        struct timespec ts = {.tv_sec = (time_t)(ms / 1e3),
-                              .tv_nsec = (long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void *xcalloc(size_t n, size_t size)
@@ -105,19 +92,13 @@ static char *xstrdup(const char *s)
         return p;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-        return (x > y) - (x < y);
-}
-
 static double median(const double *v, int n)
 {
         if (n <= 0)
                 return 0;
         double *c = xcalloc((size_t)n, sizeof *c);
         memcpy(c, v, (size_t)n * sizeof *c);
-        qsort(c, (size_t)n, sizeof *c, cmp_double);
+        qsort(c, (size_t)n, sizeof *c, bu_cmp_double);
         double m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
         free(c);
         return m;
@@ -132,51 +113,6 @@ static double maximum(const double *v, int n)
         return m;
 }
 
-/* The absolute path of prog on PATH (as bench-spawn). */
-static char *which(const char *prog)
-{
-        if (strchr(prog, '/'))
-                return access(prog, X_OK) == 0 ? realpath(prog, NULL) : NULL;
-        const char *path = getenv("PATH");
-        if (!path)
-                path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-        char buf[PATH_MAX];
-        while (*path) {
-                size_t n = strcspn(path, ":");
-                if (n &&
-                    (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, prog) < sizeof buf &&
-                    access(buf, X_OK) == 0)
-                        return xstrdup(buf);
-                path += n + (path[n] == ':');
-        }
-        return NULL;
-}
-
-/* sliced from -s, $SLICED, the build tree next to this binary
- * (build/bench/bench-scale -> build/src/supervisor/sliced), or PATH. */
-static char *find_sliced(const char *opt)
-{
-        if (opt)
-                return which(opt);
-        const char *env = getenv("SLICED");
-        if (env && *env)
-                return which(env);
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = '\0';
-                        char cand[PATH_MAX + 32];
-                        snprintf(cand, sizeof cand, "%s/../src/supervisor/sliced", self);
-                        if (access(cand, X_OK) == 0)
-                                return realpath(cand, NULL);
-                }
-        }
-        return which("sliced");
-}
-
 /* ---- what must be undone on any exit ---- */
 
 static char g_tmpdir[PATH_MAX];
@@ -187,69 +123,10 @@ static volatile int g_n_sleeps;
 static char g_cg_bases[2][64];              /* cgroup bases handed to sliced */
 static volatile sig_atomic_t g_interrupted; /* SIGINT/SIGTERM/SIGHUP received */
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        remove(path);
-        return 0;
-}
-
-/* Best effort after a SIGKILL of sliced: its cgroup directories outlive it
- * (cgroupfs directories only go with rmdir, deepest first, once empty). */
-static void rmdir_tree(const char *dir, int depth)
-{
-        DIR *d = opendir(dir);
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d))) {
-                        if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") ||
-                            !strcmp(e->d_name, ".."))
-                                continue;
-                        char sub[PATH_MAX];
-                        if (depth < 20 &&
-                            (size_t)snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) < sizeof sub)
-                                rmdir_tree(sub, depth + 1);
-                }
-                closedir(d);
-        }
-        rmdir(dir);
-}
-
-/* Returns how many of our bases were still there. */
+/* Both of this run's cgroup bases (1 slice, n slices). */
 static int remove_cgroups(void)
 {
-        int found = 0;
-        DIR *d = opendir("/sys/fs/cgroup");
-        if (!d)
-                return 0;
-        struct dirent *e;
-        while ((e = readdir(d))) {
-                if (e->d_name[0] == '.')
-                        continue;
-                for (int b = 0; b < 2; b++) {
-                        char p[PATH_MAX];
-                        if (!g_cg_bases[b][0])
-                                continue;
-                        snprintf(p, sizeof p, "/sys/fs/cgroup/%s/%s", e->d_name, g_cg_bases[b]);
-                        if (access(p, F_OK) == 0) {
-                                found++;
-                                rmdir_tree(p, 0);
-                        }
-                }
-        }
-        closedir(d);
-        for (int b = 0; b < 2; b++) /* a pure v2 host: the base is right under the root */
-                if (g_cg_bases[b][0]) {
-                        char p[PATH_MAX];
-                        snprintf(p, sizeof p, "/sys/fs/cgroup/%s", g_cg_bases[b]);
-                        if (access(p, F_OK) == 0) {
-                                found++;
-                                rmdir_tree(p, 0);
-                        }
-                }
-        return found;
+        return bu_remove_cgroups(g_cg_bases[0]) + bu_remove_cgroups(g_cg_bases[1]);
 }
 
 static void kill_everything(void)
@@ -262,7 +139,7 @@ static void kill_everything(void)
                 /* the reapers die of their parent-death signal; give the
                  * kernel a moment to empty the cgroups before removing them */
                 for (int i = 0; i < 20; i++) {
-                        sleep_ms(100);
+                        bu_sleep_ms(100);
                         if (!remove_cgroups())
                                 break;
                 }
@@ -290,7 +167,7 @@ static void cleanup_dir(void)
         if (g_keep)
                 fprintf(stderr, "bench-scale: kept %s\n", g_tmpdir);
         else
-                nftw(g_tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                nftw(g_tmpdir, bu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         g_tmpdir[0] = '\0';
 }
 
@@ -516,7 +393,7 @@ static int pump(struct inst *in, double deadline)
         check_interrupted();
         if (in->eof)
                 return -1;
-        double left = deadline - now_ms();
+        double left = deadline - bu_now_ms();
         struct pollfd pfd = {.fd = in->fd, .events = POLLIN};
         int r = poll(&pfd, 1, left <= 0 ? 0 : (int)left + 1);
         if (r < 0 && errno == EINTR)
@@ -526,7 +403,7 @@ static int pump(struct inst *in, double deadline)
         if (r == 0)
                 return 0;
         ssize_t got = read(in->fd, in->buf + in->len, sizeof in->buf - 1 - in->len);
-        double t = now_ms();
+        double t = bu_now_ms();
         if (got < 0 && (errno == EINTR || errno == EAGAIN))
                 return 0;
         if (got <= 0) {
@@ -559,7 +436,7 @@ static int pump(struct inst *in, double deadline)
 /* Keep reading until deadline (sliced must never block on a full pipe). */
 static void drain_until(struct inst *in, double deadline)
 {
-        while (now_ms() < deadline && pump(in, deadline) >= 0)
+        while (bu_now_ms() < deadline && pump(in, deadline) >= 0)
                 ;
 }
 
@@ -571,7 +448,7 @@ static long wait_line(struct inst *in, size_t from, const char *text, double dea
                 for (; from < in->n_lines; from++)
                         if (!strcmp(in->lines[from].text, text))
                                 return (long)from;
-                if (now_ms() >= deadline || pump(in, deadline) < 0) {
+                if (bu_now_ms() >= deadline || pump(in, deadline) < 0) {
                         for (; from < in->n_lines; from++) /* what the last read brought */
                                 if (!strcmp(in->lines[from].text, text))
                                         return (long)from;
@@ -654,7 +531,7 @@ static void inst_spawn(struct inst *in, const char *sliced)
                         in->topo,       "--state-dir",  in->state, "--runtime-dir",
                         in->run,        "--log-target", "stderr",  NULL};
         pid_t parent = getpid();
-        in->t_spawn = now_ms();
+        in->t_spawn = bu_now_ms();
         pid_t pid = fork();
         if (pid < 0)
                 fail("fork: %s", strerror(errno));
@@ -684,16 +561,16 @@ static double inst_wait_exit(struct inst *in, double t0, double deadline)
         for (;;) {
                 pid_t r = waitpid(in->pid, &in->status, WNOHANG);
                 if (r == in->pid) {
-                        double t = now_ms() - t0;
+                        double t = bu_now_ms() - t0;
                         g_sliced = -1;
                         in->pid = -1;
-                        drain_until(in, now_ms() + 50); /* what it wrote last */
+                        drain_until(in, bu_now_ms() + 50); /* what it wrote last */
                         return t;
                 }
-                if (now_ms() >= deadline)
+                if (bu_now_ms() >= deadline)
                         return -1;
-                if (pump(in, now_ms() + 2) < 0)
-                        sleep_ms(0.2); /* stderr closed, not yet reaped */
+                if (pump(in, bu_now_ms() + 2) < 0)
+                        bu_sleep_ms(0.2); /* stderr closed, not yet reaped */
         }
 }
 
@@ -722,7 +599,7 @@ static void inst_start(struct inst *in, const char *sliced, double timeout_ms)
                 if (in->t_first_failure) {
                         /* a slice that cannot start makes every figure moot:
                          * say how far it got, and stop */
-                        drain_until(in, now_ms() + 100);
+                        drain_until(in, bu_now_ms() + 100);
                         show_tail(in, 6);
                         fail("%s: a slice failed to start after %d of %d were ready (%.0f ms "
                              "after sliced's spawn, %.2f ms per ready slice):\n  %s%s",
@@ -737,7 +614,7 @@ static void inst_start(struct inst *in, const char *sliced, double timeout_ms)
                                    "quota past the fds it inherits from sliced)"
                                  : "");
                 }
-                if (now_ms() >= deadline || pump(in, deadline) < 0) {
+                if (bu_now_ms() >= deadline || pump(in, deadline) < 0) {
                         show_tail(in, 15);
                         if (in->eof)
                                 fail("%s: sliced ended its log after %d of %d slices were ready",
@@ -747,11 +624,11 @@ static void inst_start(struct inst *in, const char *sliced, double timeout_ms)
                 }
         }
         while (access(in->report, F_OK) < 0) {
-                if (now_ms() >= deadline)
+                if (bu_now_ms() >= deadline)
                         fail("%s: no %s after %.0f s", in->label, in->report, timeout_ms / 1e3);
-                pump(in, now_ms() + 10);
+                pump(in, bu_now_ms() + 10);
         }
-        drain_until(in, now_ms() + 200);
+        drain_until(in, bu_now_ms() + 200);
         int rep = count_ready_in_report(in->report);
         if (rep != in->n)
                 fprintf(stderr, "bench-scale: %s: state.json lists %d ready slices, expected %d\n",
@@ -775,7 +652,7 @@ static int inst_reconcile(struct inst *in, int k, long arg, double timeout_ms, d
         snprintf(want[R_STOPPING], sizeof want[0], "sliced: info: /s%d: stopping", k);
         snprintf(want[R_STOPPED], sizeof want[0], "sliced: info: /s%d: stopped", k);
         snprintf(want[R_READY], sizeof want[0], "sliced: info: /s%d: ready", k);
-        double t0 = now_ms();
+        double t0 = bu_now_ms();
         if (kill(in->pid, SIGHUP) < 0)
                 fail("kill sliced: %s", strerror(errno));
         double deadline = t0 + timeout_ms;
@@ -791,7 +668,7 @@ static int inst_reconcile(struct inst *in, int k, long arg, double timeout_ms, d
                 t[i] = in->lines[idx].t - t0;
                 at = (size_t)idx + 1;
         }
-        drain_until(in, now_ms() + GRACE_MS);
+        drain_until(in, bu_now_ms() + GRACE_MS);
         *others = 0;
         for (size_t i = from; i < in->n_lines; i++) {
                 const char *what;
@@ -810,7 +687,7 @@ static int inst_reconcile(struct inst *in, int k, long arg, double timeout_ms, d
 static double inst_stop(struct inst *in, double timeout_ms, double *last_stopped)
 {
         size_t from = in->n_lines;
-        double t0 = now_ms();
+        double t0 = bu_now_ms();
         if (kill(in->pid, SIGTERM) < 0)
                 fail("kill sliced: %s", strerror(errno));
         double t = inst_wait_exit(in, t0, t0 + timeout_ms);
@@ -843,7 +720,7 @@ static double time_check(const char *sliced, const struct inst *in, int *bad)
                 posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
                 posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
                 pid_t pid;
-                double t0 = now_ms();
+                double t0 = bu_now_ms();
                 int r = posix_spawn(&pid, sliced, &fa, NULL, argv, environ);
                 posix_spawn_file_actions_destroy(&fa);
                 if (r != 0)
@@ -852,7 +729,7 @@ static double time_check(const char *sliced, const struct inst *in, int *bad)
                 while (waitpid(pid, &st, 0) < 0)
                         if (errno != EINTR)
                                 fail("waitpid: %s", strerror(errno));
-                ms[i] = now_ms() - t0;
+                ms[i] = bu_now_ms() - t0;
                 if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
                         *bad = 1;
                 check_interrupted();
@@ -878,7 +755,7 @@ static void forkexec_baseline(int n, struct forkexec *fe)
         posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 2, "/dev/null", O_WRONLY, 0);
         g_sleeps = xcalloc((size_t)n, sizeof *g_sleeps);
-        double t0 = now_ms();
+        double t0 = bu_now_ms();
         for (int i = 0; i < n; i++) {
                 int r = posix_spawn(&g_sleeps[i], SLEEP_BIN, &fa, NULL, argv, environ);
                 if (r != 0)
@@ -886,11 +763,11 @@ static void forkexec_baseline(int n, struct forkexec *fe)
                 g_n_sleeps = i + 1;
                 check_interrupted();
         }
-        fe->start_ms = now_ms() - t0;
+        fe->start_ms = bu_now_ms() - t0;
         posix_spawn_file_actions_destroy(&fa);
-        sleep_ms(50); /* let the first one settle into its sleep */
+        bu_sleep_ms(50); /* let the first one settle into its sleep */
         read_mem(g_sleeps[0], &fe->sleep_mem);
-        t0 = now_ms();
+        t0 = bu_now_ms();
         for (int i = 0; i < n; i++)
                 kill(g_sleeps[i], SIGTERM);
         for (int i = 0; i < n; i++) {
@@ -898,7 +775,7 @@ static void forkexec_baseline(int n, struct forkexec *fe)
                         ;
                 g_sleeps[i] = -1;
         }
-        fe->stop_ms = now_ms() - t0;
+        fe->stop_ms = bu_now_ms() - t0;
         g_n_sleeps = 0;
         free(g_sleeps);
         g_sleeps = NULL;
@@ -1021,7 +898,7 @@ int main(int argc, char **argv)
         }
         if (files)
                 snprintf(g_res, sizeof g_res, "{memory: 16M, pids: 4, files: %d}", files);
-        char *sliced = find_sliced(sliced_opt);
+        char *sliced = bu_find_prog(sliced_opt, "SLICED", "../src/supervisor/sliced", "sliced");
         if (!sliced) {
                 fprintf(stderr, "bench-scale: sliced not found (use -s or $SLICED)\n");
                 return 2;

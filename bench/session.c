@@ -68,6 +68,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bench_util.h"
 #include "sandbox/seccomp.h"
 #include "slices/session/pingpong.h"
 
@@ -93,21 +94,6 @@ extern char **environ;
 
 /* ---- small helpers ---- */
 
-static double now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
-static void sleep_ms(double ms)
-{
-        struct timespec ts = {.tv_sec = (time_t)(ms / 1e3),
-                              .tv_nsec = (long)((ms - (double)(time_t)(ms / 1e3) * 1e3) * 1e6)};
-        while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-                ;
-}
-
 static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 static void *xcalloc(size_t n, size_t size)
@@ -116,58 +102,6 @@ static void *xcalloc(size_t n, size_t size)
         if (!p)
                 fail("out of memory");
         return p;
-}
-
-static char *xstrdup(const char *s)
-{
-        char *p = strdup(s);
-        if (!p)
-                fail("out of memory");
-        return p;
-}
-
-/* The absolute path of prog on PATH (as bench-spawn). */
-static char *which(const char *prog)
-{
-        if (strchr(prog, '/'))
-                return access(prog, X_OK) == 0 ? realpath(prog, NULL) : NULL;
-        const char *path = getenv("PATH");
-        if (!path)
-                path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-        char buf[PATH_MAX];
-        while (*path) {
-                size_t n = strcspn(path, ":");
-                if (n &&
-                    (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, prog) < sizeof buf &&
-                    access(buf, X_OK) == 0)
-                        return xstrdup(buf);
-                path += n + (path[n] == ':');
-        }
-        return NULL;
-}
-
-/* opt, else $env, else REL next to this binary (BUILD/bench/), else PATH. */
-static char *find_prog(const char *opt, const char *env, const char *rel, const char *name)
-{
-        if (opt)
-                return which(opt);
-        const char *e = getenv(env);
-        if (e && *e)
-                return which(e);
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = '\0';
-                        char cand[PATH_MAX + 64];
-                        snprintf(cand, sizeof cand, "%s/%s", self, rel);
-                        if (access(cand, X_OK) == 0)
-                                return realpath(cand, NULL);
-                }
-        }
-        return which(name);
 }
 
 static void pin(int cpu)
@@ -192,35 +126,6 @@ static volatile pid_t g_kids[MAX_KIDS]; /* the filter children (0: none) */
 static char g_cg_base[64];              /* the cgroup base handed to sliced */
 static volatile sig_atomic_t g_interrupted;
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-        (void)st;
-        (void)flag;
-        (void)ftw;
-        remove(path);
-        return 0;
-}
-
-/* cgroupfs directories only go with rmdir, deepest first, once empty. */
-static void rmdir_tree(const char *dir, int depth)
-{
-        DIR *d = opendir(dir);
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d))) {
-                        if (e->d_type != DT_DIR || !strcmp(e->d_name, ".") ||
-                            !strcmp(e->d_name, ".."))
-                                continue;
-                        char sub[PATH_MAX];
-                        if (depth < 20 &&
-                            (size_t)snprintf(sub, sizeof sub, "%s/%s", dir, e->d_name) < sizeof sub)
-                                rmdir_tree(sub, depth + 1);
-                }
-                closedir(d);
-        }
-        rmdir(dir);
-}
-
 /* How many controllers (v1) or the v2 root hold our base now. */
 static int count_cgroups(void)
 {
@@ -241,36 +146,6 @@ static int count_cgroups(void)
         return found + (access(p, F_OK) == 0);
 }
 
-/* Our base under every controller (v1) or the root (v2); returns how many
- * were still there. */
-static int remove_cgroups(void)
-{
-        if (!g_cg_base[0])
-                return 0;
-        int found = 0;
-        char p[PATH_MAX];
-        DIR *d = opendir("/sys/fs/cgroup");
-        if (d) {
-                struct dirent *e;
-                while ((e = readdir(d))) {
-                        if (e->d_name[0] == '.')
-                                continue;
-                        snprintf(p, sizeof p, "/sys/fs/cgroup/%s/%s", e->d_name, g_cg_base);
-                        if (access(p, F_OK) == 0) {
-                                found++;
-                                rmdir_tree(p, 0);
-                        }
-                }
-                closedir(d);
-        }
-        snprintf(p, sizeof p, "/sys/fs/cgroup/%s", g_cg_base);
-        if (access(p, F_OK) == 0) {
-                found++;
-                rmdir_tree(p, 0);
-        }
-        return found;
-}
-
 static void kill_everything(void)
 {
         pid_t p = g_sliced;
@@ -279,8 +154,8 @@ static void kill_everything(void)
                 waitpid(p, NULL, 0);
                 g_sliced = -1;
                 for (int i = 0; i < 20; i++) { /* the reapers die of PDEATHSIG */
-                        sleep_ms(100);
-                        if (!remove_cgroups())
+                        bu_sleep_ms(100);
+                        if (!bu_remove_cgroups(g_cg_base))
                                 break;
                 }
         }
@@ -305,7 +180,7 @@ static void cleanup_dir(void)
         if (g_keep)
                 fprintf(stderr, "bench-session: kept %s\n", g_tmpdir);
         else
-                nftw(g_tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+                nftw(g_tmpdir, bu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
         g_tmpdir[0] = '\0';
 }
 
@@ -794,7 +669,7 @@ static void run_sliced(struct run *r, const char *sliced, int cpu, double timeou
         close(logfd);
         g_sliced = pid;
 
-        double deadline = now_ms() + timeout_ms;
+        double deadline = bu_now_ms() + timeout_ms;
         int st;
         while (!r->done && !r->error[0]) {
                 check_interrupted();
@@ -806,14 +681,14 @@ static void run_sliced(struct run *r, const char *sliced, int cpu, double timeou
                         fail("sliced exited before the client finished (status %d)",
                              WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
                 }
-                if (now_ms() > deadline) {
+                if (bu_now_ms() > deadline) {
                         show_tail(r, 15);
                         fail("no result from the client after %.0f s", timeout_ms / 1e3);
                 }
-                sleep_ms(20);
+                bu_sleep_ms(20);
         }
         if (r->error[0]) {
-                sleep_ms(100);
+                bu_sleep_ms(100);
                 read_log(r);
                 show_tail(r, 15);
                 fail("%s", r->error);
@@ -822,17 +697,17 @@ static void run_sliced(struct run *r, const char *sliced, int cpu, double timeou
         /* stop sliced (and so the server) */
         if (kill(pid, SIGTERM) < 0)
                 fail("kill sliced: %s", strerror(errno));
-        deadline = now_ms() + timeout_ms;
+        deadline = bu_now_ms() + timeout_ms;
         for (;;) {
                 pid_t w = waitpid(pid, &st, WNOHANG);
                 if (w == pid)
                         break;
-                if (now_ms() > deadline) {
+                if (bu_now_ms() > deadline) {
                         show_tail(r, 15);
                         fail("sliced still running %.0f s after SIGTERM", timeout_ms / 1e3);
                 }
                 check_interrupted();
-                sleep_ms(10);
+                bu_sleep_ms(10);
         }
         g_sliced = -1;
         read_log(r);
@@ -922,9 +797,9 @@ int main(int argc, char **argv)
                 return 2;
         }
         double timeout_ms = timeout_s * 1e3;
-        char *sliced = find_prog(sliced_opt, "SLICED", "../src/supervisor/sliced", "sliced");
-        char *slice_bin =
-            find_prog(slice_opt, "BENCH_SESSION_SLICE", "slices/" SLICE_BIN_NAME, SLICE_BIN_NAME);
+        char *sliced = bu_find_prog(sliced_opt, "SLICED", "../src/supervisor/sliced", "sliced");
+        char *slice_bin = bu_find_prog(slice_opt, "BENCH_SESSION_SLICE", "slices/" SLICE_BIN_NAME,
+                                       SLICE_BIN_NAME);
         if (!only_filters && (!sliced || !slice_bin)) {
                 fprintf(stderr, "bench-session: %s not found (use %s)\n",
                         !sliced ? "sliced" : SLICE_BIN_NAME, !sliced ? "-s or $SLICED" : "-S");
@@ -1120,7 +995,7 @@ int main(int argc, char **argv)
         printf("  %-56s %+7.1f ns  %s\n", what, worst_strict,
                worst_strict <= 30 ? "met" : "NOT met");
 
-        remove_cgroups();
+        bu_remove_cgroups(g_cg_base);
         cleanup_dir();
         for (int i = 0; i < g_n_slice_progs; i++)
                 sb_seccomp_prog_release(&g_slice_progs[i]);

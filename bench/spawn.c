@@ -33,6 +33,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "lib/bench_util.h"
+
 extern char **environ;
 
 /* 200 rounds keep the p90 stable to a few percent here and the whole run
@@ -75,51 +77,6 @@ static void add_arg(struct variant *v, const char *arg)
         }
         v->argv[v->argc++] = (char *)arg;
         v->argv[v->argc] = NULL;
-}
-
-/* The absolute path of prog on PATH, so PATH lookups are not timed. */
-static char *which(const char *prog)
-{
-        if (strchr(prog, '/'))
-                return access(prog, X_OK) == 0 ? strdup(prog) : NULL;
-        const char *path = getenv("PATH");
-        if (!path)
-                path = "/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin";
-        char buf[PATH_MAX];
-        while (*path) {
-                size_t n = strcspn(path, ":");
-                if (n &&
-                    (size_t)snprintf(buf, sizeof buf, "%.*s/%s", (int)n, path, prog) < sizeof buf &&
-                    access(buf, X_OK) == 0)
-                        return strdup(buf);
-                path += n + (path[n] == ':');
-        }
-        return NULL;
-}
-
-/* slicectl from -s, $SLICECTL, the build tree next to this binary
- * (build/bench/bench-spawn -> build/src/cli/slicectl), or PATH. */
-static char *find_slicectl(const char *opt)
-{
-        if (opt)
-                return which(opt);
-        const char *env = getenv("SLICECTL");
-        if (env && *env)
-                return which(env);
-        char self[PATH_MAX];
-        ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
-        if (n > 0) {
-                self[n] = '\0';
-                char *slash = strrchr(self, '/');
-                if (slash) {
-                        *slash = '\0';
-                        char cand[PATH_MAX + 32];
-                        snprintf(cand, sizeof cand, "%s/../src/cli/slicectl", self);
-                        if (access(cand, X_OK) == 0)
-                                return realpath(cand, NULL);
-                }
-        }
-        return which("slicectl");
 }
 
 static void build_bwrap(struct variant *v, const char *bwrap)
@@ -177,13 +134,6 @@ static void build_unshare(struct variant *v, const char *unshare)
         add_arg(v, TRUE_BIN);
 }
 
-static double now_ms(void)
-{
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
-
 /* Spawn argv with stdin/stdout to /dev/null and stderr to err_path (or
  * /dev/null); wait; return the exit status (128+N for signal N), or -1 with
  * errno if it could not be spawned. *ms gets the wall time. */
@@ -196,7 +146,7 @@ static int run_once(char *const argv[], const char *err_path, double *ms)
         posix_spawn_file_actions_addopen(&fa, 2, err_path ? err_path : "/dev/null",
                                          O_WRONLY | O_CREAT | O_TRUNC, 0600);
         pid_t pid;
-        double t0 = now_ms();
+        double t0 = bu_now_ms();
         int r = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r != 0) {
@@ -207,7 +157,7 @@ static int run_once(char *const argv[], const char *err_path, double *ms)
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
                         return -1;
-        *ms = now_ms() - t0;
+        *ms = bu_now_ms() - t0;
         return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
@@ -245,12 +195,6 @@ static void trial(struct variant *v)
         unlink(err_path);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-        double x = *(const double *)a, y = *(const double *)b;
-        return (x > y) - (x < y);
-}
-
 struct stats {
         double min, median, p90, mean;
 };
@@ -260,7 +204,7 @@ static struct stats summarize(double *ms, int n)
         struct stats s = {0};
         if (n == 0)
                 return s;
-        qsort(ms, (size_t)n, sizeof *ms, cmp_double);
+        qsort(ms, (size_t)n, sizeof *ms, bu_cmp_double);
         double sum = 0;
         for (int i = 0; i < n; i++)
                 sum += ms[i];
@@ -322,9 +266,9 @@ int main(int argc, char **argv)
             [V_UNSHARE] = {.name = "unshare", .what = "unshare, same namespaces"},
             [V_FORKEXEC] = {.name = "fork+exec", .what = "posix_spawn /bin/true"},
         };
-        char *slicectl = find_slicectl(slicectl_opt);
-        char *bwrap = which("bwrap");
-        char *unshare = which("unshare");
+        char *slicectl = bu_find_prog(slicectl_opt, "SLICECTL", "../src/cli/slicectl", "slicectl");
+        char *bwrap = bu_which("bwrap");
+        char *unshare = bu_which("unshare");
         if (slicectl) {
                 add_arg(&v[V_SLICECTL], slicectl);
                 add_arg(&v[V_SLICECTL], "run");
