@@ -279,26 +279,34 @@ static void after_change(struct sv_slice *s)
 
 /* A slice may stop once nothing that depends on it still runs: its clients
  * (slices whose deps include it) and its children. */
-static int clients_down(const struct sv_supervisor *sv, const struct sv_slice *s)
+/* Only clients that are going down too hold a server up; one that stays
+ * keeps running while its server restarts. */
+static int going_down(const struct sv_slice *c)
 {
-        for (size_t i = 0; i < sv->n_slices; i++) {
-                const struct sv_slice *c = sv->slices[i];
-                /* only clients that are going down too hold a server up;
-                 * one that stays keeps running while its server restarts */
-                if (c == s || !is_up(c) || c->want_up)
-                        continue;
-                if (c->parent == s)
+        return is_up(c) && !c->want_up;
+}
+
+static int clients_down(const struct sv_slice *s)
+{
+        for (size_t i = 0; i < s->n_children; i++)
+                if (going_down(s->children[i]))
                         return 0;
-                for (size_t j = 0; j < c->n_deps; j++)
-                        if (c->deps[j] == s)
-                                return 0;
-        }
+        for (size_t i = 0; i < s->n_dependents; i++)
+                if (going_down(s->dependents[i]))
+                        return 0;
         return 1;
 }
 
 static void stop_sweep(struct sv_supervisor *sv)
 {
         if (sv->sweeping) /* events below re-enter through after_change */
+                return;
+        /* it runs after every state change: the usual case (nothing on its
+         * way down) returns after one pass over the slices */
+        int pending = sv->shutting_down;
+        for (size_t i = 0; i < sv->n_slices && !pending; i++)
+                pending = !sv->slices[i]->want_up;
+        if (!pending)
                 return;
         sv->sweeping = 1;
         for (int again = 1; again;) {
@@ -307,7 +315,7 @@ static void stop_sweep(struct sv_supervisor *sv)
                         struct sv_slice *s = sv->slices[i];
                         if (s->want_up || s->state == SV_ST_STOPPING || is_settled_down(s))
                                 continue;
-                        if (!clients_down(sv, s))
+                        if (!clients_down(s))
                                 continue;
                         sv_slice_event(s, SV_EV_STOP);
                         again = 1;
@@ -330,6 +338,7 @@ static void slice_closed(uv_handle_t *h)
         if (--s->handles_open == 0) {
                 free(s->children);
                 free(s->deps);
+                free(s->dependents);
                 free(s->path);
                 free(s);
         }
@@ -456,6 +465,12 @@ static int rebuild_order(struct sv_supervisor *sv)
                 return -1;
         for (size_t i = 0; i < sv->n_slices; i++) {
                 struct sv_slice *s = sv->slices[i];
+                free(s->dependents);
+                s->dependents = NULL;
+                s->n_dependents = 0;
+        }
+        for (size_t i = 0; i < sv->n_slices; i++) {
+                struct sv_slice *s = sv->slices[i];
                 free(s->deps);
                 s->deps = NULL;
                 s->n_deps = 0;
@@ -468,7 +483,9 @@ static int rebuild_order(struct sv_supervisor *sv)
                         struct sv_slice *d = child_named(s->children, s->n_children, rt->slice);
                         if (!d)
                                 d = child_named(sibs, n_sibs, rt->slice);
-                        if (d && d != s && push(&s->deps, &s->n_deps, d) < 0)
+                        if (d && d != s &&
+                            (push(&s->deps, &s->n_deps, d) < 0 ||
+                             push(&d->dependents, &d->n_dependents, s) < 0))
                                 return -1;
                 }
         }

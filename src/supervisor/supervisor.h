@@ -55,6 +55,8 @@ struct sv_slice {
         size_t n_children;
         struct sv_slice **deps; /* slices that must be ready before this starts */
         size_t n_deps;
+        struct sv_slice **dependents; /* the reverse: slices whose deps hold this one */
+        size_t n_dependents;
 
         enum sv_state state;
         struct sv_end last_end;
