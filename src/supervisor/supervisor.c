@@ -264,12 +264,12 @@ static void after_change(struct sv_slice *s)
         sv_log(sv, 6, "%s: %s", s->path, what);
         sv_report_mark_dirty(sv);
         sv_api_event(sv->api, s);
-        if (s->state == SV_ST_READY)
-                for (size_t i = 0; i < sv->n_slices; i++) {
-                        struct sv_slice *c = sv->slices[i];
-                        if (c->state == SV_ST_WAITING && c->want_up && deps_ready(c))
-                                sv_slice_event(c, SV_EV_DEPS_READY);
-                }
+        /* only slices that depend on this one can have become startable */
+        for (size_t i = 0; s->state == SV_ST_READY && i < s->n_dependents; i++) {
+                struct sv_slice *c = s->dependents[i];
+                if (c->state == SV_ST_WAITING && c->want_up && deps_ready(c))
+                        sv_slice_event(c, SV_EV_DEPS_READY);
+        }
         if (is_settled_down(s))
                 finish_pending(s);
         stop_sweep(sv);
