@@ -1,56 +1,21 @@
 /* Package manifests: parsed only after their exact bytes passed the
  * signature check, never re-serialised (JSON is not canonical). */
+#include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "lib/cleanup.h"
 #include "store/store.h"
+#include "store/util.h"
 
 /* Upper bounds on list lengths: a manifest listing more is endless data. */
 #define ST_MANIFEST_MAX_ARCHIVES 1024
 #define ST_MANIFEST_MAX_DEPS     1024
-
-static void st_json_decref(json_t **j)
-{
-        json_decref(*j);
-}
-#define _cleanup_json_ __attribute__((cleanup(st_json_decref)))
-
-/* Refuse any key of obj not in allowed (NULL-terminated). */
-static int st_only_keys(json_t *obj, const char *const *allowed, const char *where,
-                        struct sl_error *err)
-{
-        const char *key;
-        json_t *v;
-        json_object_foreach(obj, key, v)
-        {
-                int ok = 0;
-                for (size_t i = 0; allowed[i]; i++)
-                        ok |= strcmp(key, allowed[i]) == 0;
-                if (!ok)
-                        return sl_error_set(err, 0, "%s%s%s: unknown field", where,
-                                            *where ? "." : "", key);
-        }
-        return 0;
-}
-
-static int st_get_str(json_t *obj, const char *field, const char *where, char *out, size_t cap,
-                      struct sl_error *err)
-{
-        const char *dot = *where ? "." : "";
-        json_t *v = json_object_get(obj, field);
-        if (!v)
-                return sl_error_set(err, 0, "%s%s%s: missing", where, dot, field);
-        if (!json_is_string(v))
-                return sl_error_set(err, 0, "%s%s%s: not a string", where, dot, field);
-        size_t n = json_string_length(v);
-        if (n == 0 || n >= cap || memchr(json_string_value(v), 0, n))
-                return sl_error_set(err, 0, "%s%s%s: must be 1 to %zu characters", where, dot,
-                                    field, cap - 1);
-        memcpy(out, json_string_value(v), n + 1);
-        return 0;
-}
+/* The slice template's command: as many words as a shebang line plus room. */
+#define ST_MANIFEST_MAX_ARGS 64
+#define ST_MANIFEST_ARG_MAX  4096
 
 static int st_parse_archive(json_t *a, size_t i, struct st_archive_ref *out, struct sl_error *err)
 {
@@ -59,9 +24,9 @@ static int st_parse_archive(json_t *a, size_t i, struct st_archive_ref *out, str
         snprintf(where, sizeof where, "archives[%zu]", i);
         if (!json_is_object(a))
                 return sl_error_set(err, 0, "%s: not an object", where);
-        if (st_only_keys(a, keys, where, err) < 0)
+        if (st_json_only_keys(a, keys, where, err) < 0)
                 return -1;
-        if (st_get_str(a, "hash", where, out->hash, sizeof out->hash, err) < 0)
+        if (st_json_get_str(a, "hash", where, out->hash, sizeof out->hash, err) < 0)
                 return -1;
         size_t n = strlen(out->hash);
         if (n != ST_HASH_HEX - 1 || strspn(out->hash, "0123456789abcdef") != n)
@@ -88,50 +53,79 @@ static int st_parse_dep(json_t *d, size_t i, struct st_dep *out, struct sl_error
         snprintf(where, sizeof where, "dependencies[%zu]", i);
         if (!json_is_object(d))
                 return sl_error_set(err, 0, "%s: not an object", where);
-        if (st_only_keys(d, keys, where, err) < 0)
+        if (st_json_only_keys(d, keys, where, err) < 0)
                 return -1;
-        if (st_get_str(d, "name", where, out->name, sizeof out->name, err) < 0)
+        if (st_json_get_str(d, "name", where, out->name, sizeof out->name, err) < 0 ||
+            st_json_get_str(d, "version", where, out->version, sizeof out->version, err) < 0)
                 return -1;
-        return st_get_str(d, "version", where, out->version, sizeof out->version, err);
+        char what[64];
+        snprintf(what, sizeof what, "%s.name", where);
+        if (st_name_check(out->name, what, err) < 0)
+                return -1;
+        snprintf(what, sizeof what, "%s.version", where);
+        return st_version_check(out->version, what, err);
 }
 
-static json_t *st_get_array(json_t *root, const char *field, size_t max, struct sl_error *err)
+/* "slice": {"command": ["/pkg/bin/hello", "--flag"]}: how a slice runs the
+ * package when the topology names no command of its own. */
+static int st_parse_template(json_t *root, struct st_manifest *out, struct sl_error *err)
 {
-        json_t *a = json_object_get(root, field);
-        if (!a) {
-                sl_error_set(err, 0, "%s: missing", field);
-                return NULL;
+        static const char *const keys[] = {"command", NULL};
+        json_t *t = json_object_get(root, "slice");
+        if (!t)
+                return 0;
+        if (!json_is_object(t))
+                return sl_error_set(err, 0, "slice: not an object");
+        if (st_json_only_keys(t, keys, "slice", err) < 0)
+                return -1;
+        json_t *cmd = st_json_get_array(t, "command", "slice", ST_MANIFEST_MAX_ARGS, err);
+        if (!cmd)
+                return -1;
+        if (json_array_size(cmd) == 0)
+                return sl_error_set(err, 0, "slice.command: empty");
+        out->command = calloc(json_array_size(cmd) + 1, sizeof *out->command);
+        if (!out->command)
+                return sl_error_set(err, ENOMEM, "slice.command");
+        for (size_t i = 0; i < json_array_size(cmd); i++) {
+                json_t *w = json_array_get(cmd, i);
+                if (!json_is_string(w) || json_string_length(w) >= ST_MANIFEST_ARG_MAX ||
+                    memchr(json_string_value(w), 0, json_string_length(w)))
+                        return sl_error_set(err, 0,
+                                            "slice.command[%zu]: not a string of at most %d bytes",
+                                            i, ST_MANIFEST_ARG_MAX - 1);
+                if (!(out->command[i] = strdup(json_string_value(w))))
+                        return sl_error_set(err, ENOMEM, "slice.command");
+                out->n_command = i + 1;
         }
-        if (!json_is_array(a)) {
-                sl_error_set(err, 0, "%s: not an array", field);
-                return NULL;
-        }
-        if (json_array_size(a) > max) {
-                sl_error_set(err, 0, "%s: more than %zu entries", field, max);
-                return NULL;
-        }
-        return a;
+        if (out->command[0][0] != '/')
+                return sl_error_set(err, 0, "slice.command[0]: `%s` is not an absolute path",
+                                    out->command[0]);
+        return 0;
 }
 
 int st_manifest_parse(const void *bytes, size_t len, struct st_manifest *out, struct sl_error *err)
 {
-        static const char *const keys[] = {"name", "version", "archives", "dependencies", NULL};
+        static const char *const keys[] = {"name",         "version", "archives",
+                                           "dependencies", "slice",   NULL};
         memset(out, 0, sizeof *out);
         if (len > ST_MANIFEST_MAX_BYTES)
                 return sl_error_set(err, 0, "manifest: larger than %d bytes",
                                     ST_MANIFEST_MAX_BYTES);
-        json_error_t je;
-        _cleanup_json_ json_t *root = json_loadb(bytes, len, JSON_REJECT_DUPLICATES, &je);
+        _cleanup_json_ json_t *root = st_json_parse(bytes, len, "manifest", err);
         if (!root)
-                return sl_error_set(err, 0, "manifest:%d:%d: %s", je.line, je.column, je.text);
+                return -1;
         if (!json_is_object(root))
                 return sl_error_set(err, 0, "manifest: not a JSON object");
-        if (st_only_keys(root, keys, "", err) < 0 ||
-            st_get_str(root, "name", "", out->name, sizeof out->name, err) < 0 ||
-            st_get_str(root, "version", "", out->version, sizeof out->version, err) < 0)
+        if (st_json_only_keys(root, keys, "", err) < 0 ||
+            st_json_get_str(root, "name", "", out->name, sizeof out->name, err) < 0 ||
+            st_json_get_str(root, "version", "", out->version, sizeof out->version, err) < 0)
                 goto fail;
-        json_t *arch = st_get_array(root, "archives", ST_MANIFEST_MAX_ARCHIVES, err);
-        json_t *deps = arch ? st_get_array(root, "dependencies", ST_MANIFEST_MAX_DEPS, err) : NULL;
+        if (st_name_check(out->name, "name", err) < 0 ||
+            st_version_check(out->version, "version", err) < 0)
+                goto fail;
+        json_t *arch = st_json_get_array(root, "archives", "", ST_MANIFEST_MAX_ARCHIVES, err);
+        json_t *deps =
+            arch ? st_json_get_array(root, "dependencies", "", ST_MANIFEST_MAX_DEPS, err) : NULL;
         if (!arch || !deps)
                 goto fail;
         out->n_archives = json_array_size(arch);
@@ -148,6 +142,8 @@ int st_manifest_parse(const void *bytes, size_t len, struct st_manifest *out, st
         for (size_t i = 0; i < out->n_deps; i++)
                 if (st_parse_dep(json_array_get(deps, i), i, &out->deps[i], err) < 0)
                         goto fail;
+        if (st_parse_template(root, out, err) < 0)
+                goto fail;
         return 0;
 fail:
         st_manifest_free(out);
@@ -160,9 +156,66 @@ void st_manifest_free(struct st_manifest *m)
                 return;
         free(m->archives);
         free(m->deps);
+        for (size_t i = 0; m->command && i < m->n_command; i++)
+                free(m->command[i]);
+        free(m->command);
         m->archives = NULL;
         m->deps = NULL;
-        m->n_archives = m->n_deps = 0;
+        m->command = NULL;
+        m->n_archives = m->n_deps = m->n_command = 0;
+}
+
+/* Package names become file and mount names and appear in NAME@VERSION:
+ * letters, digits and -_.+, starting with a letter or digit (Debian's rule,
+ * plus upper case and `_`). Versions: the same characters plus `~` and `:`,
+ * no `@` or `/`. */
+int st_name_check(const char *name, const char *what, struct sl_error *err)
+{
+        static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789-_.+";
+        size_t n = strlen(name);
+        if (n == 0 || n >= ST_NAME_MAX || strspn(name, ok) != n || !isalnum((unsigned char)name[0]))
+                return sl_error_set(err, 0,
+                                    "%s: `%s` is not a package name (letters, digits, `-_.+`, "
+                                    "starting with a letter or digit, at most %d)",
+                                    what, name, ST_NAME_MAX - 1);
+        return 0;
+}
+
+int st_version_check(const char *version, const char *what, struct sl_error *err)
+{
+        static const char ok[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789-_.+~:";
+        size_t n = strlen(version);
+        if (n == 0 || n >= ST_VERSION_MAX || strspn(version, ok) != n ||
+            !isalnum((unsigned char)version[0]))
+                return sl_error_set(err, 0,
+                                    "%s: `%s` is not a version (letters, digits, `-_.+~:`, "
+                                    "starting with a letter or digit, at most %d)",
+                                    what, version, ST_VERSION_MAX - 1);
+        return 0;
+}
+
+int st_spec_parse(const char *spec, char name[ST_NAME_MAX], char version[ST_VERSION_MAX],
+                  struct sl_error *err)
+{
+        const char *at = strchr(spec, '@');
+        size_t n = at ? (size_t)(at - spec) : strlen(spec);
+        if (n >= ST_NAME_MAX)
+                return sl_error_set(err, 0, "`%s`: package name longer than %d", spec,
+                                    ST_NAME_MAX - 1);
+        memcpy(name, spec, n);
+        name[n] = 0;
+        version[0] = 0;
+        if (st_name_check(name, spec, err) < 0)
+                return -1;
+        if (!at)
+                return 0;
+        if (strlen(at + 1) >= ST_VERSION_MAX)
+                return sl_error_set(err, 0, "`%s`: version longer than %d", spec,
+                                    ST_VERSION_MAX - 1);
+        strcpy(version, at + 1);
+        return st_version_check(version, spec, err);
 }
 
 int st_manifest_load(const void *bytes, size_t len, const struct st_sig *sigs, size_t n_sigs,

@@ -108,11 +108,14 @@ struct st_manifest {
         size_t n_archives;
         struct st_dep *deps;
         size_t n_deps;
+        char **command; /* the slice template's argv (NULL-terminated), or NULL */
+        size_t n_command;
 };
 
 /* Parse and validate {"name","version","archives":[{"hash","size"}],
- * "dependencies":[{"name","version"}]}. Unknown fields are refused; errors
- * name the field ("archives[1].hash: ..."). */
+ * "dependencies":[{"name","version"}], optional "slice":{"command":[...]}}.
+ * Unknown fields are refused; errors name the field ("archives[1].hash: ...").
+ * Names and versions must pass st_name_check / st_version_check. */
 int st_manifest_parse(const void *bytes, size_t len, struct st_manifest *out, struct sl_error *err);
 void st_manifest_free(struct st_manifest *m);
 
@@ -120,5 +123,13 @@ void st_manifest_free(struct st_manifest *m);
 int st_manifest_load(const void *bytes, size_t len, const struct st_sig *sigs, size_t n_sigs,
                      const struct st_key *trusted, size_t n_keys, unsigned threshold, time_t now,
                      struct st_manifest *out, struct sl_error *err);
+
+/* Package names: letters, digits, `-_.+`, starting with a letter or digit;
+ * versions add `~:`. Messages name `what`. */
+int st_name_check(const char *name, const char *what, struct sl_error *err);
+int st_version_check(const char *version, const char *what, struct sl_error *err);
+/* "NAME" or "NAME@VERSION" (version "" when absent), both checked. */
+int st_spec_parse(const char *spec, char name[ST_NAME_MAX], char version[ST_VERSION_MAX],
+                  struct sl_error *err);
 
 #endif
