@@ -6,7 +6,7 @@
 # Keep in step with `slicectl --help` and `slicectl COMMAND --help`.
 
 # shellcheck shell=bash disable=SC2207 # COMPREPLY=($(compgen ...)) is the idiom
-_slicectl_commands="run status get logs events restart stop start diff apply"
+_slicectl_commands="run status get logs events restart stop start diff apply key pkg repo"
 
 # The slice paths sliced reports, one a line. $1: --socket PATH args, if any.
 _slicectl_slices()
@@ -115,6 +115,42 @@ _slicectl()
                 --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
             esac
             COMPREPLY=($(compgen -W "--file $global_opts" -- "$cur"))
+            return ;;
+        key)
+            [[ $cword -eq $((cmd_at + 1)) ]] && COMPREPLY=($(compgen -W "gen" -- "$cur"))
+            return ;;
+        pkg)
+            if [[ $cword -eq $((cmd_at + 1)) ]]; then
+                COMPREPLY=($(compgen -W "build sign install remove list rollback gc verify
+                    audit" -- "$cur"))
+                return
+            fi
+            case $prev in
+                --store | -o | --output) COMPREPLY=($(compgen -d -- "$cur")); return ;;
+                --key | --root | --osv | --socket) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --repo | --keep) return ;;
+            esac
+            case ${words[cmd_at + 1]} in
+                build) COMPREPLY=($(compgen -W "--output" -- "$cur") $(compgen -d -- "$cur")) ;;
+                sign) COMPREPLY=($(compgen -W "--key" -- "$cur") $(compgen -f -X '!*.pkg' -- "$cur")) ;;
+                install) COMPREPLY=($(compgen -W "--repo --root --no-progress --store $global_opts" -- "$cur")) ;;
+                list) COMPREPLY=($(compgen -W "--generations --store $global_opts" -- "$cur")) ;;
+                gc) COMPREPLY=($(compgen -W "--keep --store $global_opts" -- "$cur")) ;;
+                audit) COMPREPLY=($(compgen -W "--osv --store $global_opts" -- "$cur")) ;;
+                *) COMPREPLY=($(compgen -W "--store $global_opts" -- "$cur")) ;;
+            esac
+            return ;;
+        repo)
+            if [[ $cword -eq $((cmd_at + 1)) ]]; then
+                COMPREPLY=($(compgen -W "init add rotate signers" -- "$cur"))
+                return
+            fi
+            case $prev in
+                --sign | --signer) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --threshold | --expires | --key) return ;;
+            esac
+            COMPREPLY=($(compgen -W "--key --threshold --expires --sign --signer" -- "$cur") \
+                       $(compgen -f -- "$cur"))
             return ;;
         status | events)
             [[ $prev == --socket ]] && { COMPREPLY=($(compgen -f -- "$cur")); return; }

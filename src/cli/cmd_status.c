@@ -219,6 +219,27 @@ static void print_end(const json_t *s)
                 field("next try:", "in %lld.%03llds", v / 1000, v % 1000);
 }
 
+/* A slice running a store package: which one, from which generation, and
+ * the archives mounted at /pkg (their hashes, top layer first). */
+static void print_package(const json_t *s)
+{
+        const char *pkg = cli_json_str(s, "package");
+        long long gen;
+        if (!pkg)
+                return;
+        if (cli_json_int(s, "generation", &gen) == 0)
+                field("package:", "%s (generation %lld)", pkg, gen);
+        else
+                field("package:", "%s (not mounted: the slice does not run)", pkg);
+        size_t i;
+        json_t *a;
+        json_array_foreach(json_object_get(s, "archives"), i, a)
+        {
+                const char *hash = json_string_value(a);
+                field(i ? "" : "archives:", "%s", hash ? hash : "?");
+        }
+}
+
 static void print_slice(const json_t *s)
 {
         char pid[24], restarts[24];
@@ -237,6 +258,7 @@ static void print_slice(const json_t *s)
                 field("uid:", "%lld", uid);
         if (json_is_true(json_object_get(s, "group")))
                 field("group:", "yes (nothing runs in it; it bounds and routes its children)");
+        print_package(s);
         print_end(s);
         print_resources(s);
         print_sessions(s);

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/pkg.h"
 
 static void usage(FILE *f)
 {
@@ -23,6 +24,14 @@ static void usage(FILE *f)
               "  start SLICE          start a stopped, down or failed slice\n"
               "  diff -f FILE         show what applying topology FILE would change\n"
               "  apply -f FILE        make topology FILE sliced's topology\n"
+              "\n"
+              "Packages (docs/store.md):\n"
+              "  key gen NAME         make an Ed25519 key pair NAME.key, NAME.pub\n"
+              "  pkg build|sign       make and sign packages (local files)\n"
+              "  pkg install|remove|list|rollback|gc|verify|audit\n"
+              "                       the package store, through sliced or --store DIR\n"
+              "  repo init|add|rotate|signers\n"
+              "                       publish into a repository folder\n"
               "\n"
               "SLICE is a slice's path: app/web or /app/web.\n"
               "\n"
@@ -43,9 +52,9 @@ static const struct {
         const char *name;
         int (*fn)(struct cli_ctx *ctx, int argc, char **argv);
 } commands[] = {
-    {"status", cli_status}, {"get", cli_get},        {"logs", cli_logs},
-    {"events", cli_events}, {"restart", cli_action}, {"stop", cli_action},
-    {"start", cli_action},  {"diff", cli_diff},      {"apply", cli_apply},
+    {"status", cli_status},  {"get", cli_get},     {"logs", cli_logs},    {"events", cli_events},
+    {"restart", cli_action}, {"stop", cli_action}, {"start", cli_action}, {"diff", cli_diff},
+    {"apply", cli_apply},    {"key", cli_key},     {"pkg", cli_pkg},      {"repo", cli_repo},
 };
 
 /* The global options, before the command: --socket PATH (or =PATH), --json. */

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -223,6 +224,61 @@ static int plan_proc_dev_tmp(const struct sb_spec *spec, struct plan *p, struct 
         return plan_simple(p, SB_MNT_TMPFS, "/tmp", buf, err);
 }
 
+/* Overlay options that keep the union exactly the directories as they are:
+ * no redirects and no metacopy, so no extended attribute in a lower layer
+ * can send a lookup to another path. The trees carry none (st_unpack writes
+ * no xattrs); this holds even if one were planted. No upperdir/workdir: the
+ * kernel then mounts the overlay read-only, there is nowhere to write. */
+#define OVERLAY_OPTS "redirect_dir=nofollow,metacopy=off"
+/* Characters overlayfs's option parser treats specially in lowerdir: ','
+ * ends the option, ':' separates layers, '\\' escapes. */
+#define OVERLAY_BAD_CHARS ":,\\"
+
+static int plan_overlay(struct plan *p, const struct sb_overlay *o, struct sl_error *err)
+{
+        if (o->n_lower < 2)
+                return sl_error_set(err, EINVAL,
+                                    "overlay on `%s`: %zu lower directories (it needs two or "
+                                    "more; bind a single directory)",
+                                    o->dest, o->n_lower);
+        if (check_dest(o->dest, err) < 0)
+                return -1;
+        struct sb_mount_op *op = plan_add(p, SB_MNT_OVERLAY, err);
+        if (!op)
+                return -1;
+        size_t off = (size_t)snprintf(op->src, sizeof op->src, "%s,lowerdir=", OVERLAY_OPTS);
+        for (size_t i = 0; i < o->n_lower; i++) {
+                const char *dir = o->lower[i];
+                struct stat st;
+                if (dir[0] != '/')
+                        return sl_error_set(err, EINVAL,
+                                            "overlay on `%s`: lower directory `%s` is not absolute",
+                                            o->dest, dir);
+                if (dir[strcspn(dir, OVERLAY_BAD_CHARS)])
+                        return sl_error_set(err, EINVAL,
+                                            "overlay on `%s`: lower directory `%s` contains ':', "
+                                            "',' or '\\', which overlayfs options cannot carry",
+                                            o->dest, dir);
+                if (stat(dir, &st) < 0)
+                        return sl_error_errno(err, "overlay on `%s`: lower directory `%s`", o->dest,
+                                              dir);
+                if (!S_ISDIR(st.st_mode))
+                        return sl_error_set(err, ENOTDIR,
+                                            "overlay on `%s`: lower directory `%s` is not a "
+                                            "directory",
+                                            o->dest, dir);
+                int w = snprintf(op->src + off, sizeof op->src - off, "%s" OLDROOT "%s",
+                                 i ? ":" : "", dir);
+                if (w < 0 || (size_t)w >= sizeof op->src - off)
+                        return sl_error_set(err, E2BIG,
+                                            "overlay on `%s`: %zu lower directories make mount "
+                                            "options longer than %zu bytes",
+                                            o->dest, o->n_lower, sizeof op->src - 1);
+                off += (size_t)w;
+        }
+        return set_path(op->dest, NEWROOT, o->dest, "destination", err);
+}
+
 int sb_rootfs_plan(const struct sb_spec *spec, struct sb_mount_op **ops, size_t *n,
                    struct sl_error *err)
 {
@@ -242,6 +298,12 @@ int sb_rootfs_plan(const struct sb_spec *spec, struct sb_mount_op **ops, size_t 
         }
         if (plan_proc_dev_tmp(spec, &p, err) < 0)
                 goto fail;
+        /* Overlays (a package at /pkg) before the granted paths: a grant
+         * cannot sit inside one (its mount point could not be created in a
+         * read-only overlay), so the order only makes that error plain. */
+        for (size_t i = 0; i < spec->n_overlays; i++)
+                if (plan_overlay(&p, &spec->overlays[i], err) < 0)
+                        goto fail;
         /* Granted paths last, so a grant may sit inside a system path or /tmp. */
         for (size_t i = 0; i < spec->n_binds; i++) {
                 const struct sb_bind *b = &spec->binds[i];
@@ -324,6 +386,42 @@ static int set_attrs(const char *path, uint64_t set, int recursive)
                             sizeof attr);
 }
 
+/* A read-only overlay of host directories (a package's trees at /pkg).
+ *
+ * Privilege: mounting a file system needs CAP_SYS_ADMIN over our mount
+ * namespace. As root the reaper has it; in user-namespace mode it has it
+ * inside the namespace it owns, and overlayfs may be mounted there since
+ * Linux 5.11 (FS_USERNS_MOUNT). Safe because: the mount is made in the
+ * slice's private mount namespace below /newroot (step 1 made everything a
+ * slave, so nothing propagates to the host); the layers are directories
+ * the caller already named, reached through /oldroot with the reaper's own
+ * credentials (in user-namespace mode those of the unprivileged caller, so
+ * nothing the caller could not read becomes readable); with no upper layer
+ * overlayfs has nowhere to write and marks its superblock read-only, and
+ * the mount itself is made read-only, nosuid and nodev below, then read
+ * back, so a store tree can neither be changed nor lend a setuid bit or a
+ * device node to the slice. */
+static int mount_overlay(const struct sb_mount_op *op, char *msg, size_t len)
+{
+        struct statvfs sv;
+        if (make_parents(op->dest, MK_DIR) < 0)
+                return fail(msg, len, "create mount point `%s`", op->dest);
+        if (mount("overlay", op->dest, "overlay", MS_RDONLY | MS_NOSUID | MS_NODEV, op->src) < 0)
+                return fail(msg, len, "mount overlay on `%s` (%s)", op->dest, op->src);
+        /* the same attributes as every read-only bind, the same way */
+        if (set_attrs(op->dest, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 1) < 0)
+                return fail(msg, len, "make `%s` read-only", op->dest);
+        /* fail closed: refuse to go on unless the kernel says it took */
+        if (statvfs(op->dest, &sv) < 0)
+                return fail(msg, len, "statvfs `%s`", op->dest);
+        if ((sv.f_flag & (ST_RDONLY | ST_NOSUID | ST_NODEV)) !=
+            (ST_RDONLY | ST_NOSUID | ST_NODEV)) {
+                errno = EPERM;
+                return fail(msg, len, "overlay `%s` is not read-only, nosuid and nodev", op->dest);
+        }
+        return 0;
+}
+
 static int run_op(const struct sb_mount_op *op, char *msg, size_t len)
 {
         struct stat st;
@@ -392,6 +490,7 @@ static int run_op(const struct sb_mount_op *op, char *msg, size_t len)
                 if (set_attrs(op->dest, MOUNT_ATTR_RDONLY, 0) < 0)
                         return fail(msg, len, "make `%s` read-only", op->dest);
                 return 0;
+        case SB_MNT_OVERLAY: return mount_overlay(op, msg, len);
         }
         errno = EINVAL;
         return fail(msg, len, "unknown mount operation %d", (int)op->kind);
@@ -429,6 +528,7 @@ int sb_rootfs_build(const struct sb_child_ctx *ctx, enum sb_step *step, char *ms
                 case SB_MNT_MASK: *step = SB_STEP_MOUNT_PROC; break;
                 case SB_MNT_DEV: *step = SB_STEP_MOUNT_DEV; break;
                 case SB_MNT_TMPFS: *step = SB_STEP_MOUNT_TMP; break;
+                case SB_MNT_OVERLAY: *step = SB_STEP_MOUNT_OVERLAY; break;
                 default: *step = SB_STEP_MOUNT_BIND; break;
                 }
                 if (run_op(op, msg, msglen) < 0)

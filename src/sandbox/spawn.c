@@ -32,6 +32,7 @@ static const char *const step_names[SB_STEP__MAX] = {
     [SB_STEP_MOUNT_BASE] = "scratch root",
     [SB_STEP_MOUNT_ROOT] = "slice root",
     [SB_STEP_MOUNT_BIND] = "bind mount",
+    [SB_STEP_MOUNT_OVERLAY] = "overlay mount",
     [SB_STEP_MOUNT_PROC] = "mount /proc",
     [SB_STEP_MOUNT_DEV] = "mount /dev",
     [SB_STEP_MOUNT_TMP] = "mount tmpfs",

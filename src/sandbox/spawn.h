@@ -28,6 +28,7 @@ enum sb_step {
         SB_STEP_MOUNT_BASE,
         SB_STEP_MOUNT_ROOT,
         SB_STEP_MOUNT_BIND,
+        SB_STEP_MOUNT_OVERLAY,
         SB_STEP_MOUNT_PROC,
         SB_STEP_MOUNT_DEV,
         SB_STEP_MOUNT_TMP,
@@ -55,6 +56,19 @@ struct sb_bind {
         int rw;           /* read-write; default read-only */
 };
 
+/* A read-only union of host directories at dest: overlayfs with lower
+ * layers only (no upper layer, so nothing can be written through it), as a
+ * package's archives are mounted at /pkg. The first directory is the top
+ * layer: its files hide those of the same name below. Each directory must
+ * be absolute, free of ':', ',' and '\\' (they would split or escape the
+ * mount's option string), and there must be at least two (one directory is
+ * a read-only struct sb_bind). */
+struct sb_overlay {
+        const char *const *lower; /* host directories, top layer first */
+        size_t n_lower;
+        const char *dest; /* path inside the slice (absolute) */
+};
+
 struct sb_fd_grant {
         int fd;           /* in the caller; duplicated into the slice */
         const char *name; /* LISTEN_FDNAMES entry */
@@ -71,6 +85,8 @@ struct sb_spec {
         const char *profile; /* seccomp profile: posix, strict, or a file */
         const struct sb_bind *binds;
         size_t n_binds;
+        const struct sb_overlay *overlays; /* mounted before the binds */
+        size_t n_overlays;
         int no_system_paths;  /* do not bind /usr, /lib*, /bin, /sbin, /etc subset */
         const char *hostname; /* default "slice" */
         enum sb_net net;

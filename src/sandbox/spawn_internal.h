@@ -34,11 +34,16 @@ enum sb_mount_kind {
         SB_MNT_RO_SELF,    /* bind dest onto itself read-only (masks /proc/sys...) */
         SB_MNT_MASK,       /* bind /dev/null over dest if it exists */
         SB_MNT_REMOUNT_RO, /* make the mount at dest read-only (not recursive) */
+        SB_MNT_OVERLAY,    /* read-only overlayfs on dest; src holds its whole
+                              option string ("lowerdir=/oldroot/a:/oldroot/b,...") */
 };
 
 struct sb_mount_op {
         enum sb_mount_kind kind;
-        char src[PATH_MAX];  /* absolute, already prefixed with /oldroot */
+        char src[PATH_MAX];  /* absolute, already prefixed with /oldroot; for
+                                SB_MNT_OVERLAY the option string, which PATH_MAX
+                                (one page) also bounds: mount(2) copies at most a
+                                page of options */
         char dest[PATH_MAX]; /* absolute, already prefixed with /newroot */
         int rw;
         int is_dir;    /* src is a directory (else a file) */

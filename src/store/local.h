@@ -19,11 +19,21 @@
 
 #define ST_DEFAULT_STORE "/var/lib/sliced/store"
 
+/* Caps on unpacking one stored archive: its declared contents at most the
+ * archive cap (4 GiB), and at most 1 Mi entries (a whole distribution's
+ * /usr holds a few hundred thousand; more is inode exhaustion). */
+#define ST_STORE_UNPACK_MAX_BYTES   ST_ARCHIVE_MAX_BYTES
+#define ST_STORE_UNPACK_MAX_ENTRIES (1u << 20)
+
 struct st_store;
 
 enum st_open_mode { ST_READ = 0, ST_WRITE = 1 };
 /* Open (and with ST_WRITE create) the store at dir and take its lock
- * (blocking; a second writer waits). ST_WRITE also empties tmp/. */
+ * (blocking; a second writer waits). ST_WRITE creates the layout (mode
+ * 0755) and removes the leftovers of interrupted operations (all of tmp/,
+ * `*.tmp-*` in archives/, trees/, packages/, generations/, `current.tmp-*`).
+ * ST_READ on a missing store fails with "no store at `DIR`" (code ENOENT)
+ * and creates nothing. */
 int st_store_open(const char *dir, enum st_open_mode mode, struct st_store **out,
                   struct sl_error *err);
 void st_store_close(struct st_store *s);
@@ -66,16 +76,24 @@ int st_store_generations(struct st_store *s, struct st_generation **out, size_t 
                          uint64_t *current_number, struct sl_error *err);
 
 /* Install NAME[@VERSION] specs and their dependencies (exact versions)
- * from src into a new generation (current's packages + these). A package
- * already installed at that version is not fetched again. *gen_out gets the
- * new generation number (or the current one when nothing changed). */
+ * from src into a new generation (current's packages + these; several
+ * versions of one name may be installed side by side). A package already
+ * installed at that version is not fetched again. *gen_out gets the new
+ * generation number (or the current one when nothing changed). The new
+ * number is one above the highest generation file, so an install after a
+ * rollback never reuses a kept number. A refused archive ("archive H: hash
+ * mismatch, got H2", "... size mismatch ...", an unpack refusal) or any
+ * other failure before the switch removes what this install added. */
 int st_store_install(struct st_store *s, const struct st_source *src, const char *const *specs,
                      size_t n, uint64_t *gen_out, struct sl_error *err);
 /* A new generation without these (NAME removes every version). Refused when
  * another remaining package depends on one of them, or one is not installed. */
 int st_store_remove(struct st_store *s, const char *const *specs, size_t n, uint64_t *gen_out,
                     struct sl_error *err);
-/* Make generation gen (0 = the one before the current, by number) active. */
+/* Make generation gen (0 = the one before the current, by number) active.
+ * *gen_out gets the active number. Refused when the generation does not
+ * exist or anything it names is missing. Generation files are never
+ * rewritten. */
 int st_store_rollback(struct st_store *s, uint64_t gen, uint64_t *gen_out, struct sl_error *err);
 
 /* What running slices use (from inuse.json, written by sliced). */
@@ -104,9 +122,11 @@ struct st_gc_report {
         size_t leftovers_removed; /* tmp/ and interrupted unpacks */
         uint64_t bytes_freed;
 };
-/* Keep the `keep` newest generations (0 = all) and the current one; remove
- * every package envelope, archive and tree no kept generation and no slice
- * in inuse names. */
+/* Keep the `keep` newest generations (0 = all), the current one and those
+ * slices in inuse.json run from; remove every package envelope, archive and
+ * tree no kept generation and no slice in inuse names, and the leftovers
+ * (those st_store_open swept count too). Refused when inuse.json cannot be
+ * read: what is in use would be unknown. */
 int st_store_gc(struct st_store *s, unsigned keep, struct st_gc_report *rep, struct sl_error *err);
 
 /* One problem verify found. */
@@ -134,7 +154,9 @@ int st_store_verify(struct st_store *s, struct st_verify_report *rep, struct sl_
  * absolute paths of the trees to mount at /pkg, the package's own archives
  * first, then its dependencies' (depth first, each once), and the template
  * command from its manifest. Fails with "package hello@1.0 is not installed
- * (generation 4)" when absent. */
+ * (generation 4)" when absent. version "" (or NULL) picks the one installed
+ * version of name, and is refused when several are installed. Fails too
+ * when a tree is missing (run verify). */
 struct st_resolved {
         uint64_t generation;
         char name[ST_NAME_MAX];
@@ -153,7 +175,11 @@ int st_store_resolve(struct st_store *s, const char *name, const char *version,
  * advisories whose affected package name and versions (exact list, or
  * ECOSYSTEM/SEMVER ranges by st_version_cmp) match. Result is a JSON object:
  * {"slices": [{"slice", "package", "generation", "archives": [...],
- *              "vulnerabilities": [{"id", "summary"}]}]}. */
+ *              "vulnerabilities": [{"id", "summary"}]}]}.
+ * "vulnerabilities" is present only when a feed was given (osv non-NULL);
+ * "summary" only when the record has one. A malformed feed is refused
+ * whole, naming the position: "osv: [3].affected[0].ranges[1].events: not
+ * an array". */
 int st_audit(struct st_store *s, const void *osv, size_t osv_len, json_t **out,
              struct sl_error *err);
 

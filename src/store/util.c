@@ -261,7 +261,7 @@ int st_fsync_dir_at(int dirfd, const char *path, struct sl_error *err)
         return 0;
 }
 
-static int write_all(int fd, const void *data, size_t len)
+int st_write_all(int fd, const void *data, size_t len)
 {
         const uint8_t *p = data;
         while (len) {
@@ -294,7 +294,7 @@ int st_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
         }
         if (fd < 0)
                 return sl_error_errno(err, "create `%s`", tmp);
-        if (fchmod(fd, mode) < 0 || write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+        if (fchmod(fd, mode) < 0 || st_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
                 sl_error_errno(err, "write `%s`", tmp);
                 unlinkat(dirfd, tmp, 0);
                 return -1;
@@ -321,4 +321,18 @@ int st_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                     struct sl_error *err)
 {
         return st_write_atomic_at(AT_FDCWD, path, data, len, mode, err);
+}
+
+DIR *st_opendir_at(int dirfd, const char *path)
+{
+        int fd = openat(dirfd, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return NULL;
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int saved = errno;
+                close(fd);
+                errno = saved;
+        }
+        return d;
 }

@@ -5,6 +5,7 @@
 #ifndef ST_UTIL_H
 #define ST_UTIL_H
 
+#include <dirent.h>
 #include <jansson.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -73,6 +74,13 @@ int st_write_atomic_at(int dirfd, const char *name, const void *data, size_t len
                        struct sl_error *err);
 int st_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
                     struct sl_error *err);
+
+/* write() all len bytes, across short writes and EINTR; -1 with errno. */
+int st_write_all(int fd, const void *data, size_t len);
+
+/* Open the directory dirfd/path for reading (NULL with errno; ENOENT is
+ * left for the caller to judge). */
+DIR *st_opendir_at(int dirfd, const char *path);
 
 /* fsync a directory by path or fd. */
 int st_fsync_dir_at(int dirfd, const char *path, struct sl_error *err);

@@ -21,61 +21,9 @@
 #include <microhttpd.h>
 
 #include "lib/cleanup.h"
+#include "supervisor/api_internal.h"
 #include "supervisor/supervisor.h"
 
-/* A topology upload is bounded like a topology file. */
-#define API_BODY_MAX SV_TOPO_MAX_FILE_SIZE
-/* The file of a directory topology that `PUT /v1/topology` writes. */
-#define API_APPLIED_YAML "api-applied.yaml"
-#define API_APPLIED_JSON "api-applied.json"
-/* Recent state changes kept for `GET /v1/events` followers that lag. */
-#define API_EVENTS_MAX   256
-#define API_TAIL_DEFAULT 100
-#define API_GROUP        "sliced"
-/* Concurrent connections: the API is for operators and tools, not traffic. */
-#define API_CONNECTIONS_MAX 64
-
-struct api_event {
-        uint64_t seq;
-        char *line; /* one JSON object + '\n' */
-};
-
-enum stream_kind { STREAM_LOGS = 1, STREAM_EVENTS };
-
-struct api_stream {
-        struct api_stream *next;
-        struct sv_api *api;
-        struct MHD_Connection *conn;
-        enum stream_kind kind;
-        int follow;
-        int suspended;
-        char *path;        /* logs: the slice, looked up on every read */
-        uint64_t next_seq; /* next log line / event to send */
-        char *pending;     /* formatted, not yet copied out */
-        size_t pending_len, pending_off;
-};
-
-struct sv_api {
-        struct sv_supervisor *sv;
-        struct MHD_Daemon *mhd;
-        uv_poll_t poll;
-        uv_timer_t timer;
-        int listen_fd;
-        gid_t group;
-        int have_group;
-        struct api_event events[API_EVENTS_MAX];
-        uint64_t event_seq;
-        struct api_stream *streams;
-        int handles_open; /* while closing */
-};
-
-struct conn_ctx {
-        char *body;
-        size_t len;
-        int too_big;
-};
-
-static void run_mhd(struct sv_api *api);
 static void timer_cb(uv_timer_t *t);
 
 /* j as text plus a newline (one ndjson line, or a response body); consumes
@@ -95,7 +43,7 @@ static char *json_line(json_t *j, size_t flags, size_t *len)
 
 /* ---- responses ---- */
 
-static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json_t *j)
+enum MHD_Result api_send_json(struct MHD_Connection *c, unsigned status, json_t *j)
 {
         size_t n;
         char *body = json_line(j, JSON_INDENT(2) | JSON_SORT_KEYS, &n);
@@ -108,16 +56,14 @@ static enum MHD_Result send_json(struct MHD_Connection *c, unsigned status, json
         return ret;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
+enum MHD_Result api_send_error(struct MHD_Connection *c, unsigned status, const char *fmt, ...)
 {
         char msg[SL_ERROR_MSG_MAX];
         va_list ap;
         va_start(ap, fmt);
         vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        return send_json(c, status, json_pack("{s:s}", "error", msg));
+        return api_send_json(c, status, json_pack("{s:s}", "error", msg));
 }
 
 /* ---- who is asking ---- */
@@ -125,7 +71,7 @@ static enum MHD_Result send_error(struct MHD_Connection *c, unsigned status, con
 /* Mutations need uid 0, sliced's own uid, or membership of group `sliced` (the peer's real
  * supplementary groups, read from /proc: SO_PEERCRED carries the primary
  * gid only). Reads need only the socket's permission. */
-static int may_change(struct sv_api *api, struct MHD_Connection *c, char *who, size_t len)
+int api_may_change(struct sv_api *api, struct MHD_Connection *c, char *who, size_t len)
 {
         const union MHD_ConnectionInfo *ci =
             MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
@@ -246,7 +192,7 @@ static enum MHD_Result start_stream(struct sv_api *api, struct MHD_Connection *c
         struct api_stream *st = calloc(1, sizeof *st);
         if (!st || (path && !(st->path = strdup(path)))) {
                 free(st);
-                return send_error(c, 500, "out of memory");
+                return api_send_error(c, 500, "out of memory");
         }
         st->api = api;
         st->conn = c;
@@ -349,11 +295,11 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
         const char *dry = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dry_run");
         int dry_run = dry && strcmp(dry, "0") && strcmp(dry, "false");
         if (cc->too_big)
-                return send_error(c, 413, "the topology is larger than %d bytes", API_BODY_MAX);
+                return api_send_error(c, 413, "the topology is larger than %d bytes", API_BODY_MAX);
         if (!cc->len)
-                return send_error(c, 400, "no topology in the request body");
+                return api_send_error(c, 400, "no topology in the request body");
         if (memchr(cc->body, '\0', cc->len))
-                return send_error(c, 400, "the topology contains a NUL byte");
+                return api_send_error(c, 400, "the topology contains a NUL byte");
         /* A directory source: the body becomes one file of it (the others
          * stay), checked together with them. A file source: the body
          * becomes the file. Either way it is checked as what it will be, so
@@ -372,10 +318,10 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
         /* JSON is YAML too: a YAML file may receive either; a JSON file only
          * JSON */
         if (path_is_json && !json)
-                return send_error(c, 400,
-                                  "the topology file %s is JSON; send a JSON topology "
-                                  "(Content-Type application/json)",
-                                  target);
+                return api_send_error(c, 400,
+                                      "the topology file %s is JSON; send a JSON topology "
+                                      "(Content-Type application/json)",
+                                      target);
         struct sv_topology *t = NULL;
         struct sv_diag d = {0};
         struct sl_error err;
@@ -384,12 +330,12 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
                        : sv_topology_load_string(target, cc->body, &t, &d, &err);
         if (r < 0) {
                 if (err.code != EINVAL)
-                        return send_error(c, 500, "%s", err.msg);
+                        return api_send_error(c, 500, "%s", err.msg);
                 json_t *errors = json_array();
                 for (size_t i = 0; i < d.n; i++)
                         json_array_append_new(errors, json_string(d.msgs[i]));
                 sv_diag_free(&d);
-                return send_json(
+                return api_send_json(
                     c, 400, json_pack("{s:s,s:o}", "error", "invalid topology", "errors", errors));
         }
         sv_diag_free(&d);
@@ -404,11 +350,11 @@ static enum MHD_Result put_topology(struct sv_api *api, struct MHD_Connection *c
                         int e = errno;
                         json_decref(plan);
                         unlink(tmp);
-                        return send_error(c, 500, "write %s: %s", target, strerror(e));
+                        return api_send_error(c, 500, "write %s: %s", target, strerror(e));
                 }
                 sv_supervisor_reload(sv);
         }
-        return send_json(c, 200, json_pack("{s:b,s:o}", "dry_run", dry_run, "plan", plan));
+        return api_send_json(c, 200, json_pack("{s:b,s:o}", "dry_run", dry_run, "plan", plan));
 }
 
 static enum MHD_Result get_topology(struct sv_api *api, struct MHD_Connection *c)
@@ -423,7 +369,7 @@ static enum MHD_Result get_topology(struct sv_api *api, struct MHD_Connection *c
                 if (text && f && fread(text, 1, (size_t)st.st_size, f) == (size_t)st.st_size)
                         json_object_set_new(o, "text", json_string(text));
         }
-        return send_json(c, 200, o);
+        return api_send_json(c, 200, o);
 }
 
 /* "/v1/slices/app/web[/action]" -> "/app/web" and the action, if the
@@ -455,11 +401,11 @@ static enum MHD_Result on_slices(struct sv_api *api, struct MHD_Connection *c, c
         struct sv_supervisor *sv = api->sv;
         if (!*rest) {
                 if (strcmp(method, "GET"))
-                        return send_error(c, 405, "%s /v1/slices: use GET", method);
+                        return api_send_error(c, 405, "%s /v1/slices: use GET", method);
                 json_t *arr = json_array();
                 for (size_t i = 0; i < sv->n_slices; i++)
                         json_array_append_new(arr, sv_report_slice_json(sv->slices[i]));
-                return send_json(c, 200, json_pack("{s:o}", "slices", arr));
+                return api_send_json(c, 200, json_pack("{s:o}", "slices", arr));
         }
         char action[64], who[64];
         struct sv_slice *s = slice_from_url(sv, rest, action, sizeof action);
@@ -475,45 +421,46 @@ static enum MHD_Result on_slices(struct sv_api *api, struct MHD_Connection *c, c
                         s = sv_find(sv, path);
                 }
                 if (!s)
-                        return send_error(c, 404, "no slice for '/%s'", rest);
+                        return api_send_error(c, 404, "no slice for '/%s'", rest);
         }
         if (!s)
-                return send_error(c, 404, "no slice '/%s' (see GET /v1/slices)", rest);
+                return api_send_error(c, 404, "no slice '/%s' (see GET /v1/slices)", rest);
         if (!action[0]) {
                 if (strcmp(method, "GET"))
-                        return send_error(c, 405,
-                                          "%s %s: use GET, or POST to .../restart|stop|start",
-                                          method, s->path);
-                return send_json(c, 200, sv_report_slice_json(s));
+                        return api_send_error(c, 405,
+                                              "%s %s: use GET, or POST to .../restart|stop|start",
+                                              method, s->path);
+                return api_send_json(c, 200, sv_report_slice_json(s));
         }
         if (!strcmp(action, "logs")) {
                 if (strcmp(method, "GET"))
-                        return send_error(c, 405, "%s .../logs: use GET", method);
+                        return api_send_error(c, 405, "%s .../logs: use GET", method);
                 const char *tail = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "tail");
                 const char *follow =
                     MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "follow");
                 char *end = NULL;
                 unsigned long n = tail ? strtoul(tail, &end, 10) : API_TAIL_DEFAULT;
                 if (tail && (*end || !*tail))
-                        return send_error(c, 400, "tail '%s' is not a number of lines", tail);
+                        return api_send_error(c, 400, "tail '%s' is not a number of lines", tail);
                 uint64_t from = s->log.next_seq + 1 > n ? s->log.next_seq + 1 - n : 1;
                 return start_stream(api, c, STREAM_LOGS, s->path,
                                     follow && strcmp(follow, "0") && strcmp(follow, "false"), from);
         }
         if (strcmp(action, "restart") && strcmp(action, "stop") && strcmp(action, "start"))
-                return send_error(c, 404, "%s has no '%s' (restart, stop, start, logs)", s->path,
-                                  action);
+                return api_send_error(c, 404, "%s has no '%s' (restart, stop, start, logs)",
+                                      s->path, action);
         if (strcmp(method, "POST"))
-                return send_error(c, 405, "%s %s/%s: use POST", method, s->path, action);
-        if (!may_change(api, c, who, sizeof who))
-                return send_error(c, 403, "%s may not change sliced: root or group '%s' required",
-                                  who, API_GROUP);
+                return api_send_error(c, 405, "%s %s/%s: use POST", method, s->path, action);
+        if (!api_may_change(api, c, who, sizeof who))
+                return api_send_error(c, 403,
+                                      "%s may not change sliced: root or group '%s' required", who,
+                                      API_GROUP);
         char why[SL_ERROR_MSG_MAX];
         if (sv_slice_request(s, action, why, sizeof why) < 0)
-                return send_error(c, 409, "%s", why);
-        return send_json(c, 202,
-                         json_pack("{s:s,s:s,s:s}", "path", s->path, "action", action, "state",
-                                   sv_state_name(s->state)));
+                return api_send_error(c, 409, "%s", why);
+        return api_send_json(c, 202,
+                             json_pack("{s:s,s:s,s:s}", "path", s->path, "action", action, "state",
+                                       sv_state_name(s->state)));
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
@@ -531,7 +478,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 return MHD_YES;
         }
         if (*upload_size) { /* body arrives in pieces */
-                if (cc->len + *upload_size > API_BODY_MAX) {
+                if (cc->len + *upload_size > api_body_max(url)) {
                         cc->too_big = 1;
                 } else {
                         char *b = realloc(cc->body, cc->len + *upload_size + 1);
@@ -548,33 +495,35 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         struct sv_supervisor *sv = api->sv;
         char who[64];
         if (!strcmp(url, "/v1/health")) {
-                return send_json(c, 200,
-                                 json_pack("{s:s,s:s,s:i,s:i,s:b}", "status",
-                                           sv->shutting_down ? "stopping" : "ok", "version",
-                                           SLICED_VERSION, "slices", (int)sv->n_slices,
-                                           "generation", sv->generation, "limits_enforced",
-                                           sv->have_cgroups));
+                return api_send_json(c, 200,
+                                     json_pack("{s:s,s:s,s:i,s:i,s:b}", "status",
+                                               sv->shutting_down ? "stopping" : "ok", "version",
+                                               SLICED_VERSION, "slices", (int)sv->n_slices,
+                                               "generation", sv->generation, "limits_enforced",
+                                               sv->have_cgroups));
         }
         if (!strncmp(url, "/v1/slices", 10) && (url[10] == '\0' || url[10] == '/'))
                 return on_slices(api, c, method, url[10] ? url + 11 : "");
+        if (!strncmp(url, "/v1/packages", 12) && (url[12] == '\0' || url[12] == '/'))
+                return api_on_packages(api, c, method, url + 12, cc);
         if (!strcmp(url, "/v1/events")) {
                 if (strcmp(method, "GET"))
-                        return send_error(c, 405, "%s /v1/events: use GET", method);
+                        return api_send_error(c, 405, "%s /v1/events: use GET", method);
                 return start_stream(api, c, STREAM_EVENTS, NULL, 1, api->event_seq);
         }
         if (!strcmp(url, "/v1/topology")) {
                 if (!strcmp(method, "GET"))
                         return get_topology(api, c);
                 if (strcmp(method, "PUT"))
-                        return send_error(c, 405, "%s /v1/topology: use GET or PUT", method);
+                        return api_send_error(c, 405, "%s /v1/topology: use GET or PUT", method);
                 const char *dry = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "dry_run");
-                if (!(dry && strcmp(dry, "0")) && !may_change(api, c, who, sizeof who))
-                        return send_error(c, 403,
-                                          "%s may not change sliced: root or group '%s' required",
-                                          who, API_GROUP);
+                if (!(dry && strcmp(dry, "0")) && !api_may_change(api, c, who, sizeof who))
+                        return api_send_error(
+                            c, 403, "%s may not change sliced: root or group '%s' required", who,
+                            API_GROUP);
                 return put_topology(api, c, cc);
         }
-        return send_error(c, 404, "no endpoint %s %s (see docs/api.md)", method, url);
+        return api_send_error(c, 404, "no endpoint %s %s (see docs/api.md)", method, url);
 }
 
 static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -593,7 +542,7 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls,
 
 /* ---- the loop ---- */
 
-static void run_mhd(struct sv_api *api)
+void api_run_mhd(struct sv_api *api)
 {
         MHD_run(api->mhd);
         MHD_UNSIGNED_LONG_LONG t;
@@ -605,14 +554,14 @@ static void run_mhd(struct sv_api *api)
 
 static void timer_cb(uv_timer_t *t)
 {
-        run_mhd(t->data);
+        api_run_mhd(t->data);
 }
 
 static void poll_cb(uv_poll_t *h, int status, int events)
 {
         (void)status;
         (void)events;
-        run_mhd(h->data);
+        api_run_mhd(h->data);
 }
 
 /* A socket file nobody answers on is a leftover: remove it. A live one means
@@ -682,7 +631,7 @@ int sv_api_start(struct sv_supervisor *sv, struct sv_api **out, struct sl_error 
         uv_timer_init(sv->loop, &api->timer);
         api->poll.data = api->timer.data = api;
         uv_poll_start(&api->poll, UV_READABLE, poll_cb);
-        run_mhd(api);
+        api_run_mhd(api);
         *out = api;
         return 0;
 }
@@ -708,6 +657,7 @@ void sv_api_stop(struct sv_api *api)
                         st->suspended = 0;
                         MHD_resume_connection(st->conn);
                 }
+        api_packages_detach(api);
         MHD_stop_daemon(api->mhd);
         unlink(api->sv->cfg.api_socket);
         for (size_t i = 0; i < API_EVENTS_MAX; i++)

@@ -30,6 +30,7 @@
 #define DEFAULT_RUNTIME_DIR    "/run/sliced"
 #define DEFAULT_TOPOLOGY       "/etc/sliced/slices.d"
 #define API_SOCKET_NAME        "api.sock"
+#define STORE_DIR_NAME         "store"
 #define DEFAULT_CGROUP_FSROOT  "/sys/fs/cgroup"
 #define DEFAULT_CGROUP_BASE    "sliced"
 #define DEFAULT_UID_FIRST      200000
@@ -41,6 +42,7 @@ void sv_config_defaults(struct sv_config *cfg)
 {
         memset(cfg, 0, sizeof *cfg);
         snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", DEFAULT_STATE_DIR);
+        snprintf(cfg->store_dir, sizeof cfg->store_dir, "%s/%s", DEFAULT_STATE_DIR, STORE_DIR_NAME);
         snprintf(cfg->runtime_dir, sizeof cfg->runtime_dir, "%s", DEFAULT_RUNTIME_DIR);
         snprintf(cfg->topology, sizeof cfg->topology, "%s", DEFAULT_TOPOLOGY);
         snprintf(cfg->api_socket, sizeof cfg->api_socket, "%s/%s", DEFAULT_RUNTIME_DIR,
@@ -90,6 +92,11 @@ static int set_path(char *dst, size_t cap, const char *v, struct sl_error *e)
 static int set_state_dir(struct sv_config *c, const char *v, struct sl_error *e)
 {
         return set_path(c->state_dir, sizeof c->state_dir, v, e);
+}
+
+static int set_store_dir(struct sv_config *c, const char *v, struct sl_error *e)
+{
+        return set_path(c->store_dir, sizeof c->store_dir, v, e);
 }
 
 static int set_runtime_dir(struct sv_config *c, const char *v, struct sl_error *e)
@@ -189,15 +196,11 @@ static const struct {
         const char *key;
         setter_fn set;
 } config_keys[] = {
-    {"state_dir", set_state_dir},
-    {"runtime_dir", set_runtime_dir},
-    {"topology", set_topology},
-    {"api_socket", set_api_socket},
-    {"cgroup_root", set_cgroup_root},
-    {"cgroup_base", set_cgroup_base},
-    {"uid_range", set_uid_range},
-    {"log_target", set_log_target},
-    {"log_ring_lines", set_log_ring_lines},
+    {"state_dir", set_state_dir},     {"store_dir", set_store_dir},
+    {"runtime_dir", set_runtime_dir}, {"topology", set_topology},
+    {"api_socket", set_api_socket},   {"cgroup_root", set_cgroup_root},
+    {"cgroup_base", set_cgroup_base}, {"uid_range", set_uid_range},
+    {"log_target", set_log_target},   {"log_ring_lines", set_log_ring_lines},
     {"route_wait", set_route_wait},
 };
 
@@ -224,7 +227,7 @@ static void config_err(struct config_errors *ce, const struct sv_pos *pos, const
 }
 
 static void apply_key(struct config_errors *ce, const struct sv_node *k, struct sv_config *c,
-                      int *api_set)
+                      int *api_set, int *store_set)
 {
         const char *names[SL_ARRAY_SIZE(config_keys)];
         struct sl_error e;
@@ -260,6 +263,8 @@ static void apply_key(struct config_errors *ce, const struct sv_node *k, struct 
         }
         if (config_keys[i].set == set_api_socket)
                 *api_set = 1;
+        if (config_keys[i].set == set_store_dir)
+                *store_set = 1;
 }
 
 static int read_config(const char *file, char **text, size_t *len, struct sl_error *err)
@@ -308,13 +313,13 @@ int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err
         }
         struct sv_config c = *cfg;
         struct config_errors ce = {.file = file, .err = err};
-        int api_set = 0;
+        int api_set = 0, store_set = 0;
         if (root && (root->kind != SV_NODE_MAP || root->is_null))
                 config_err(&ce, &root->pos, "expected a mapping of settings, got %s",
                            sv_node_kind_name(root));
         else if (root)
                 for (const struct sv_node *k = root->first; k; k = k->next)
-                        apply_key(&ce, k, &c, &api_set);
+                        apply_key(&ce, k, &c, &api_set, &store_set);
         sv_arena_release(&arena);
         if (ce.n > 1 && err) {
                 size_t used = strlen(err->msg);
@@ -339,7 +344,27 @@ int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err
                 memset(c.api_socket, 0, sizeof c.api_socket);
                 memcpy(c.api_socket, new_default, strlen(new_default));
         }
+        /* store_dir defaults to <state_dir>/store the same way */
+        if (!store_set && sv_config_follow_state_dir(cfg, &c) < 0)
+                return sl_error_set(err, EINVAL,
+                                    "%s: state_dir is too long for %s/%s; set store_dir", file,
+                                    c.state_dir, STORE_DIR_NAME);
         *cfg = c;
+        return 0;
+}
+
+int sv_config_follow_state_dir(const struct sv_config *old, struct sv_config *c)
+{
+        char old_default[sizeof old->state_dir + sizeof STORE_DIR_NAME + 1];
+        char new_default[sizeof old_default];
+        snprintf(old_default, sizeof old_default, "%s/%s", old->state_dir, STORE_DIR_NAME);
+        snprintf(new_default, sizeof new_default, "%s/%s", c->state_dir, STORE_DIR_NAME);
+        if (!strcmp(c->state_dir, old->state_dir) || strcmp(c->store_dir, old_default))
+                return 0;
+        if (strlen(new_default) >= sizeof c->store_dir)
+                return -1;
+        memset(c->store_dir, 0, sizeof c->store_dir);
+        memcpy(c->store_dir, new_default, strlen(new_default));
         return 0;
 }
 

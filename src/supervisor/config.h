@@ -14,6 +14,7 @@ enum sv_log_target { SV_LOG_AUTO = 0, SV_LOG_JOURNAL, SV_LOG_STDERR };
 
 struct sv_config {
         char state_dir[PATH_MAX];     /* default /var/lib/sliced */
+        char store_dir[PATH_MAX];     /* package store; default <state_dir>/store */
         char runtime_dir[PATH_MAX];   /* default /run/sliced */
         char topology[PATH_MAX];      /* default /etc/sliced/slices.d */
         char api_socket[PATH_MAX];    /* default <runtime_dir>/api.sock */
@@ -31,6 +32,11 @@ void sv_config_defaults(struct sv_config *cfg);
 /* Read a YAML mapping of scalars; unknown keys and bad values are errors
  * naming file:line:column. Keys not present keep their current value. */
 int sv_config_load(const char *file, struct sv_config *cfg, struct sl_error *err);
+
+/* store_dir follows state_dir: when c's state_dir differs from old's and
+ * c's store_dir is still old's default (<state_dir>/store), c's becomes
+ * <new state_dir>/store. -1 when that path is too long. */
+int sv_config_follow_state_dir(const struct sv_config *old, struct sv_config *c);
 
 /* One setting by its sliced.conf key (command-line overrides), with the same
  * checks as the file. */

@@ -25,6 +25,7 @@ static const char usage[] =
     "  -c, --config FILE        daemon settings (default " DEFAULT_CONFIG " if present)\n"
     "  -t, --topology FILE|DIR  the topology (YAML or JSON; a directory of them)\n"
     "      --state-dir DIR      persistent state (default /var/lib/sliced)\n"
+    "      --store-dir DIR      the package store (default STATE_DIR/store)\n"
     "      --runtime-dir DIR    state report and API socket (default /run/sliced)\n"
     "      --cgroup-root DIR    cgroupfs mount (default /sys/fs/cgroup)\n"
     "      --log-target auto|journal|stderr\n"
@@ -47,13 +48,15 @@ enum {
         OPT_CGROUP_BASE,
         OPT_UID_RANGE,
         OPT_ROUTE_WAIT,
-        OPT_API_SOCKET
+        OPT_API_SOCKET,
+        OPT_STORE
 };
 
 static const struct option longopts[] = {
     {"config", required_argument, NULL, 'c'},
     {"topology", required_argument, NULL, 't'},
     {"state-dir", required_argument, NULL, OPT_STATE},
+    {"store-dir", required_argument, NULL, OPT_STORE},
     {"runtime-dir", required_argument, NULL, OPT_RUNTIME},
     {"cgroup-root", required_argument, NULL, OPT_CGROUP},
     {"log-target", required_argument, NULL, OPT_LOG},
@@ -68,7 +71,7 @@ static const struct option longopts[] = {
 };
 
 struct overrides {
-        const char *config, *topology, *state, *runtime, *cgroup, *log;
+        const char *config, *topology, *state, *store, *runtime, *cgroup, *log;
         const char *cgroup_base, *uid_range, *route_wait, *api_socket;
         int check;
 };
@@ -80,11 +83,11 @@ static int apply_overrides(struct sv_config *cfg, const struct overrides *o)
         const struct {
                 const char *key, *value;
         } set[] = {
-            {"topology", o->topology},       {"state_dir", o->state},
-            {"runtime_dir", o->runtime},     {"cgroup_root", o->cgroup},
-            {"cgroup_base", o->cgroup_base}, {"uid_range", o->uid_range},
-            {"log_target", o->log},          {"route_wait", o->route_wait},
-            {"api_socket", o->api_socket},
+            {"topology", o->topology},     {"state_dir", o->state},
+            {"store_dir", o->store},       {"runtime_dir", o->runtime},
+            {"cgroup_root", o->cgroup},    {"cgroup_base", o->cgroup_base},
+            {"uid_range", o->uid_range},   {"log_target", o->log},
+            {"route_wait", o->route_wait}, {"api_socket", o->api_socket},
         };
         struct sl_error err;
         for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
@@ -93,7 +96,7 @@ static int apply_overrides(struct sv_config *cfg, const struct overrides *o)
                 /* paths on the command line are relative to where it is typed */
                 char abs[PATH_MAX];
                 const char *v = set[i].value;
-                if (i < 4 || !strcmp(set[i].key, "api_socket")) {
+                if (i < 5 || !strcmp(set[i].key, "api_socket")) {
                         if (v[0] != '/' && realpath(v, abs)) {
                                 v = abs;
                         } else if (v[0] != '/' && getcwd(abs, sizeof abs) &&
@@ -103,6 +106,7 @@ static int apply_overrides(struct sv_config *cfg, const struct overrides *o)
                                 v = abs;
                         }
                 }
+                struct sv_config before = *cfg;
                 if (sv_config_set(cfg, set[i].key, v, &err) < 0) {
                         char opt[32];
                         snprintf(opt, sizeof opt, "%s", set[i].key);
@@ -110,6 +114,12 @@ static int apply_overrides(struct sv_config *cfg, const struct overrides *o)
                                 *c = *c == '_' ? '-' : *c;
                         /* the option is the sliced.conf key with dashes */
                         fprintf(stderr, "sliced: --%s: %s\n", opt, err.msg);
+                        return -1;
+                }
+                if (!strcmp(set[i].key, "state_dir") && !o->store &&
+                    sv_config_follow_state_dir(&before, cfg) < 0) {
+                        fprintf(stderr, "sliced: --state-dir: too long for a store path; set "
+                                        "--store-dir\n");
                         return -1;
                 }
                 if (!strcmp(set[i].key, "runtime_dir") && !o->api_socket) {
@@ -160,6 +170,7 @@ int main(int argc, char **argv)
                 case 'c': o.config = optarg; break;
                 case 't': o.topology = optarg; break;
                 case OPT_STATE: o.state = optarg; break;
+                case OPT_STORE: o.store = optarg; break;
                 case OPT_RUNTIME: o.runtime = optarg; break;
                 case OPT_CGROUP: o.cgroup = optarg; break;
                 case OPT_LOG: o.log = optarg; break;

@@ -165,6 +165,7 @@ static void pid_cb(uv_poll_t *h, int status, int events)
         }
         sv_watch_stop(&s->pidwatch);
         s->running = 0;
+        sv_package_release(s);  /* its trees are no longer in use */
         s->proc.report_fd = -1; /* sb_wait closed these through the copy */
         for (int i = 0; i < SB_NS__COUNT; i++)
                 s->proc.ns_fds[i] = -1;
@@ -229,7 +230,7 @@ static void renew_killed_cgroup(struct sv_slice *s)
 int sv_proc_cgroups(struct sv_slice *s, struct sl_error *err)
 {
         renew_killed_cgroup(s);
-        if (s->cg && !s->proc_cg && s->spec->exec && s->spec->n_children > 0) {
+        if (s->cg && !s->proc_cg && sv_slice_runs(s->spec) && s->spec->n_children > 0) {
                 char leaf[PATH_MAX];
                 struct sb_cgroup_limits none;
                 memset(&none, 0, sizeof none);
@@ -248,7 +249,7 @@ int sv_proc_cgroups(struct sv_slice *s, struct sl_error *err)
         if (sb_cgroup_create(&s->sv->cgsys, name, &lim, &s->cg, err) < 0)
                 return sl_error_prefix(err, "%s", s->path);
         s->proc_cg = s->cg;
-        if (s->spec->exec && s->spec->n_children > 0) {
+        if (sv_slice_runs(s->spec) && s->spec->n_children > 0) {
                 /* cgroup v2 allows processes only in leaves: a slice that
                  * runs a command and has children keeps its command in a
                  * leaf of its own ('_' cannot start a slice name). */
@@ -317,13 +318,28 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
                 snprintf(failure->detail, sizeof failure->detail, "%s", err.msg);
                 return -1;
         }
+        /* the package first: a slice that cannot have it does not start */
+        struct sb_bind binds[sp->n_mounts + 1];
+        struct sb_overlay overlay;
+        size_t n_binds = 0, n_overlays = 0;
+        if (sp->package) {
+                int m;
+                if (sv_package_acquire(s, &err) < 0 ||
+                    (m = sv_package_mounts(s, &binds[0], &overlay, &err)) < 0) {
+                        sv_package_release(s);
+                        failure->code = err.code;
+                        snprintf(failure->detail, sizeof failure->detail, "%s", err.msg);
+                        return -1;
+                }
+                n_binds += m == 1;
+                n_overlays += m == 2;
+        }
         char *env[SV_ENV_MAX + SL_ARRAY_SIZE(base_env) + 1];
         build_env(s, env);
-        struct sb_bind binds[sp->n_mounts ? sp->n_mounts : 1];
-        for (size_t i = 0; i < sp->n_mounts; i++) {
-                binds[i].src = sp->mounts[i].src;
-                binds[i].dest = sp->mounts[i].dest ? sp->mounts[i].dest : sp->mounts[i].src;
-                binds[i].rw = sp->mounts[i].rw;
+        for (size_t i = 0; i < sp->n_mounts; i++, n_binds++) {
+                binds[n_binds].src = sp->mounts[i].src;
+                binds[n_binds].dest = sp->mounts[i].dest ? sp->mounts[i].dest : sp->mounts[i].src;
+                binds[n_binds].rw = sp->mounts[i].rw;
         }
         struct sb_fd_grant fds[SV_MAX_LISTEN];
         for (size_t i = 0; i < s->n_listen; i++) {
@@ -343,6 +359,7 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
                         if (errp[i] >= 0)
                                 close(errp[i]);
                 }
+                sv_package_release(s);
                 return -1;
         }
         /* the slice's ends must block: programs do not expect EAGAIN on stdout */
@@ -351,11 +368,14 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
 
         struct sb_spec spec;
         memset(&spec, 0, sizeof spec);
-        spec.argv = sp->exec;
+        /* the topology's exec, else the package's slice template */
+        spec.argv = sp->exec ? sp->exec : s->pkg.command;
         spec.env = env;
         spec.profile = sp->profile;
         spec.binds = binds;
-        spec.n_binds = sp->n_mounts;
+        spec.n_binds = n_binds;
+        spec.overlays = &overlay;
+        spec.n_overlays = n_overlays;
         spec.hostname = sp->hostname ? sp->hostname : sp->name;
         spec.net = sp->net == SV_NET_HOST ? SB_NET_HOST : SB_NET_NONE;
         spec.fds = fds;
@@ -381,6 +401,7 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
                 snprintf(failure->detail, sizeof failure->detail, "parent channel: %s",
                          strerror(errno));
                 close(outp[0]), close(outp[1]), close(errp[0]), close(errp[1]);
+                sv_package_release(s);
                 return -1;
         }
         spec.parent_fd = chan;
@@ -394,6 +415,7 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
         if (r < 0) {
                 close(outp[0]);
                 close(errp[0]);
+                sv_package_release(s);
                 failure->code = err.code;
                 snprintf(failure->detail, sizeof failure->detail, "%s", err.msg);
                 return -1;
@@ -411,6 +433,7 @@ int sv_proc_spawn(struct sv_slice *s, struct sv_end *failure)
                         struct sb_exit ex;
                         sb_wait(&s->proc, &ex, NULL);
                         s->running = 0;
+                        sv_package_release(s);
                         return -1;
                 }
         }
@@ -439,6 +462,7 @@ void sv_proc_kill_all(struct sv_slice *s)
 
 void sv_proc_release(struct sv_slice *s)
 {
+        sv_package_release(s);
         sv_watch_stop(&s->pidwatch);
         sv_watch_stop(&s->out);
         sv_watch_stop(&s->err);

@@ -45,7 +45,8 @@ json_t *sv_report_slice_json(struct sv_slice *s)
         json_object_set_new(o, "restarts", json_integer(s->restarts));
         json_object_set_new(o, "pid", s->running ? json_integer(s->proc.pid) : json_null());
         json_object_set_new(o, "uid", json_integer(s->uid));
-        json_object_set_new(o, "group", json_boolean(s->spec->exec == NULL));
+        json_object_set_new(o, "group", json_boolean(!sv_slice_runs(s->spec)));
+        sv_package_json(s, o);
         if (s->state == SV_ST_BACKOFF) {
                 uint64_t now = uv_now(s->sv->loop);
                 json_object_set_new(

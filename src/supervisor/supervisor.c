@@ -112,10 +112,17 @@ static enum sv_state ended(struct sv_slice *s)
         if (s->started_ms &&
             uv_now(s->sv->loop) - s->started_ms >= sp->restart.crash_loop_window_ms)
                 s->consecutive_failures = 0;
-        if (failure)
+        if (failure && !s->pkg_busy)
                 s->consecutive_failures++;
         if (!s->want_up)
                 return SV_ST_STOPPED;
+        if (s->pkg_busy) {
+                /* not the slice's failure: the store was locked by a writer.
+                 * Try again soon, whatever the policy, without counting it */
+                s->next_try_ms = uv_now(s->sv->loop) + SV_STORE_BUSY_RETRY_MS;
+                uv_timer_start(&s->timer, timer_cb, SV_STORE_BUSY_RETRY_MS, 0);
+                return SV_ST_BACKOFF;
+        }
         uint64_t delay = 0;
         enum sv_state next = sv_restart_decide(&sp->restart, &s->last_end, restarts_in_window(s),
                                                s->consecutive_failures, &delay);
@@ -163,8 +170,9 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev)
                 return;
         case SV_ACT_NONE: break;
         case SV_ACT_WAIT_DEPS:
-                if (old == SV_ST_BACKOFF)
+                if (old == SV_ST_BACKOFF && !s->pkg_busy)
                         note_restart(s);
+                s->pkg_busy = 0;
                 s->state = next;
                 if (deps_ready(s))
                         sv_slice_event(s, SV_EV_DEPS_READY);
@@ -173,7 +181,7 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev)
                 return;
         case SV_ACT_SPAWN:
                 s->state = SV_ST_STARTING;
-                if (!s->spec->exec) { /* a group: its cgroup, nothing to run */
+                if (!sv_slice_runs(s->spec)) { /* a group: its cgroup, nothing to run */
                         struct sl_error cgerr;
                         if (sv_proc_cgroups(s, &cgerr) < 0) {
                                 s->last_end.kind = SV_END_SPAWN_FAILED;
@@ -190,7 +198,9 @@ void sv_slice_event(struct sv_slice *s, enum sv_event ev)
                 }
                 if (sv_proc_spawn(s, &failure) < 0) {
                         s->last_end = failure;
-                        sv_log(s->sv, 3, "%s: spawn failed: %s", s->path, failure.detail);
+                        /* a busy store is not an error, only a wait */
+                        sv_log(s->sv, s->pkg_busy ? 4 : 3, "%s: spawn failed: %s", s->path,
+                               failure.detail);
                         sv_slice_event(s, SV_EV_SPAWN_FAILED);
                         return;
                 }
@@ -738,6 +748,7 @@ int sv_supervisor_init(struct sv_supervisor *sv, uv_loop_t *loop, const struct s
         uint64_t wd_usec = 0;
         if (sd_watchdog_enabled(0, &wd_usec) > 0 && wd_usec > 0)
                 uv_timer_start(&sv->watchdog_timer, on_watchdog, wd_usec / 2000, wd_usec / 2000);
+        sv_package_inuse_init(sv);
         if (apply_topology(sv, t) < 0)
                 return sl_error_set(err, ENOMEM, "building the slice tree");
         return 0;
@@ -782,7 +793,7 @@ void sv_supervisor_free(struct sv_supervisor *sv)
 int sv_slice_request(struct sv_slice *s, const char *action, char *why, size_t len)
 {
         struct sv_supervisor *sv = s->sv;
-        if (!s->spec->exec) {
+        if (!sv_slice_runs(s->spec)) {
                 snprintf(why, len, "%s is a group: it runs nothing; %s its slices instead", s->path,
                          action);
                 return -1;

@@ -13,6 +13,7 @@
 #include "lib/listen.h"
 #include "sandbox/cgroup.h"
 #include "sandbox/spawn.h"
+#include "store/local.h"
 #include "supervisor/api.h"
 #include "supervisor/config.h"
 #include "supervisor/lifecycle.h"
@@ -24,6 +25,10 @@
 #define SV_MAX_LISTEN      64   /* listening sockets per slice */
 #define SV_LINE_MAX        4096 /* longer output lines are split */
 #define SV_RESTART_HISTORY 64   /* restart timestamps kept for the crash-loop window */
+/* A start that found the package store locked by a writer (an install takes
+ * seconds to minutes) is tried again after this long, outside the restart
+ * policy: the slice did not fail. Trying a lock once a second costs nothing. */
+#define SV_STORE_BUSY_RETRY_MS 1000
 
 struct sv_supervisor;
 
@@ -107,6 +112,11 @@ struct sv_slice {
         struct sv_watch *logs[SV_LOG_SESSIONS_MAX];
         char cut_off[SL_ERROR_MSG_MAX]; /* protocol violation that ended the run */
 
+        /* the package the current run mounts at /pkg (package.c) */
+        struct st_resolved pkg;
+        int pkg_held; /* pkg is filled and listed in STORE/inuse.json */
+        int pkg_busy; /* the last start found the store locked by a writer */
+
         /* reconcile */
         int want_up; /* desired: running */
         int seen;    /* generation of the last topology naming it */
@@ -177,6 +187,25 @@ void sv_proc_signal(struct sv_slice *s, int sig);
 void sv_proc_kill_all(struct sv_slice *s);
 int sv_proc_cgroups(struct sv_slice *s, struct sl_error *err);
 void sv_proc_release(struct sv_slice *s);
+
+/* package.c: slices running a store package */
+/* Resolve s's package in the store (its lock held shared only meanwhile,
+ * never waited for) into s->pkg and list it in inuse.json. -1 with err the
+ * store's message ("package hello@1.0 is not installed (generation 4)"). */
+int sv_package_acquire(struct sv_slice *s, struct sl_error *err);
+/* Forget s->pkg (the run ended or never started) and update inuse.json. */
+void sv_package_release(struct sv_slice *s);
+/* What to mount at /pkg: 0 nothing, 1 *bind (one archive), 2 *overlay
+ * (several); -1 with err. Points into s->pkg. */
+int sv_package_mounts(const struct sv_slice *s, struct sb_bind *bind, struct sb_overlay *overlay,
+                      struct sl_error *err);
+/* Rewrite STORE/inuse.json from every slice holding a package; a failure
+ * is logged. */
+void sv_package_inuse_sync(struct sv_supervisor *sv);
+/* At start: clear what a previous sliced left in inuse.json. */
+void sv_package_inuse_init(struct sv_supervisor *sv);
+/* "package", "generation", "archives" of the slice object (report, API). */
+void sv_package_json(const struct sv_slice *s, struct json_t *o);
 
 /* health.c */
 void sv_health_arm(struct sv_slice *s);

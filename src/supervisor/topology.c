@@ -44,6 +44,7 @@ void sv_slice_spec_release(struct sv_slice_spec *s)
         free(s->name);
         free(s->path);
         strv_free(s->exec);
+        free(s->package);
         strv_free(s->env);
         free(s->profile);
         free(s->hostname);

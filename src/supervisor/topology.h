@@ -100,7 +100,10 @@ enum sv_net_mode { SV_NET_NONE = 0, SV_NET_HOST };
 struct sv_slice_spec {
         char *name;
         char *path;        /* "/app/db" */
-        char **exec;       /* argv, NULL-terminated; NULL for a pure group */
+        char **exec;       /* argv, NULL-terminated; NULL for a pure group or
+                              when the package's slice template supplies it */
+        char *package;     /* "NAME@VERSION" from the store, mounted read-only
+                              at /pkg; NULL when none */
         char **env;        /* "KEY=VALUE", NULL-terminated (may be NULL) */
         char *profile;     /* seccomp profile; default "posix" */
         char *hostname;    /* default: the slice name */
@@ -167,6 +170,16 @@ int sv_topology_load_dir_with(const char *dir, const char *name, const char *tex
                               struct sv_topology **out, struct sv_diag *diag, struct sl_error *err);
 
 void sv_topology_free(struct sv_topology *t);
+
+/* Does a command run in this slice (its exec, or its package's template
+ * command)? A slice that runs nothing is a pure group. */
+static inline int sv_slice_runs(const struct sv_slice_spec *s)
+{
+        return s->exec != NULL || s->package != NULL;
+}
+
+/* Where a package's archives appear inside its slice. */
+#define SV_PACKAGE_DIR "/pkg"
 
 /* Find a slice by path ("/app/db"); NULL when absent. */
 struct sv_slice_spec *sv_topology_find(const struct sv_topology *t, const char *path);

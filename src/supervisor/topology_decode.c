@@ -16,6 +16,7 @@
 
 #include "lib/cleanup.h"
 #include "lib/parse.h"
+#include "store/store.h"
 
 /* Defaults of a slice, as documented in topology.h and docs/config.md. */
 #define DEFAULT_PROFILE              "posix"
@@ -325,6 +326,30 @@ static void slice_exec(struct dec *d, const struct sv_node *v, void *obj)
         dec_strv_free(argv);
 }
 
+/* `package: NAME@VERSION`: a package of the local store, run at exactly
+ * this version (a slice never floats to whatever is newest: what runs is
+ * what the topology names, and a change of it restarts the slice). Only the
+ * syntax is checked here; whether it is installed is known at start. */
+static void slice_package(struct dec *d, const struct sv_node *v, void *obj)
+{
+        struct sv_slice_spec *s = obj;
+        const char *p = dec_str(d, v);
+        char name[ST_NAME_MAX], version[ST_VERSION_MAX];
+        struct sl_error e;
+        if (!p)
+                return;
+        if (st_spec_parse(p, name, version, &e) < 0) {
+                dec_err(d, v, "%s", e.msg);
+                return;
+        }
+        if (!version[0]) {
+                dec_err(d, v, "'%s' names no version (write NAME@VERSION, e.g. %s@1.0)", p, name);
+                return;
+        }
+        free(s->package);
+        s->package = dec_strdup(d, p);
+}
+
 static int env_find(char **env, size_t n, const char *key, size_t klen)
 {
         for (size_t i = 0; i < n; i++)
@@ -603,14 +628,12 @@ static void slice_children(struct dec *d, const struct sv_node *v, void *obj)
 
 /* Field order is the order of the docs; dec_fields tolerates any order. */
 static const struct field slice_fields[] = {
-    {"name", slice_name},         {"exec", slice_exec},
-    {"env", slice_env},           {"profile", slice_profile},
-    {"hostname", slice_hostname}, {"cwd", slice_cwd},
-    {"resources", dec_resources}, {"mounts", dec_mounts},
-    {"network", dec_network},     {"provides", slice_provides},
-    {"routes", dec_routes},       {"restart", dec_restart},
-    {"health", dec_health},       {"stop_timeout", slice_stop_timeout},
-    {"config", slice_config},     {"slices", slice_children},
+    {"name", slice_name},     {"exec", slice_exec},         {"package", slice_package},
+    {"env", slice_env},       {"profile", slice_profile},   {"hostname", slice_hostname},
+    {"cwd", slice_cwd},       {"resources", dec_resources}, {"mounts", dec_mounts},
+    {"network", dec_network}, {"provides", slice_provides}, {"routes", dec_routes},
+    {"restart", dec_restart}, {"health", dec_health},       {"stop_timeout", slice_stop_timeout},
+    {"config", slice_config}, {"slices", slice_children},
 };
 
 static void slice_defaults(struct dec *d, struct sv_slice_spec *s)
@@ -653,6 +676,22 @@ static char *slice_path(struct dec *d, const struct sv_node *n, const char *pare
         return path;
 }
 
+/* The package is mounted read-only at /pkg: a grant cannot be mounted
+ * there or inside it (it would hide the package, or find no mount point in
+ * the read-only overlay). */
+static void check_package_dir(struct dec *d, const struct sv_slice_spec *s)
+{
+        size_t n = strlen(SV_PACKAGE_DIR);
+        for (size_t i = 0; i < s->n_mounts; i++) {
+                const char *dest = s->mounts[i].dest;
+                if (!strncmp(dest, SV_PACKAGE_DIR, n) && (dest[n] == '\0' || dest[n] == '/'))
+                        dec_err_at(d, &s->mounts[i].pos,
+                                   "mounts: '%s' is inside " SV_PACKAGE_DIR
+                                   ", where package %s is mounted",
+                                   dest, s->package);
+        }
+}
+
 /* Returns -1 when the slice is left out (past SV_TOPO_MAX_SLICES, or no
  * memory); s is then empty. */
 static int decode_slice(struct dec *d, const struct sv_node *n, const char *parent_path,
@@ -682,20 +721,25 @@ static int decode_slice(struct dec *d, const struct sv_node *n, const char *pare
 
         if (!sv_node_get(n, "name"))
                 dec_err_at(d, &n->pos, "missing 'name'");
-        if (!s->exec && !sv_node_get(n, "exec") && s->n_children == 0)
+        if (!s->exec && !sv_node_get(n, "exec") && !sv_node_get(n, "package") && s->n_children == 0)
                 dec_err_at(d, &n->pos,
-                           "missing 'exec' (a slice without child slices runs a command)");
-        if (!s->exec && s->n_children > 0) {
+                           "missing 'exec' or 'package' (a slice without child slices runs a "
+                           "command)");
+        if (!sv_slice_runs(s) && !sv_node_get(n, "package") && s->n_children > 0) {
                 /* a pure group: nothing runs, so nothing can serve or be probed */
                 const struct sv_node *p = sv_node_get(n, "provides");
                 const struct sv_node *h = sv_node_get(n, "health");
                 if (p && s->provides && s->provides[0])
                         dec_err_at(d, &p->pos,
-                                   "provides: a slice without 'exec' cannot provide services");
+                                   "provides: a slice without 'exec' or 'package' cannot provide "
+                                   "services");
                 if (h)
                         dec_err_at(d, &h->pos,
-                                   "health: a slice without 'exec' has nothing to check");
+                                   "health: a slice without 'exec' or 'package' has nothing to "
+                                   "check");
         }
+        if (s->package)
+                check_package_dir(d, s);
         if (!s->hostname && s->name)
                 s->hostname = dec_strdup(d, s->name);
         sv_slice_digest(s);

@@ -17,7 +17,7 @@
 
 /* Bumped whenever the serialisation changes: old digests then all differ,
  * which restarts everything once rather than missing a change. */
-#define DIGEST_DOMAIN "sliced.slice.v1"
+#define DIGEST_DOMAIN "sliced.slice.v2"
 
 static void put_u64(crypto_generichash_state *st, uint64_t v)
 {
@@ -104,6 +104,9 @@ void sv_slice_digest(struct sv_slice_spec *s)
         put_str(&st, DIGEST_DOMAIN);
         put_str(&st, "exec");
         put_strv(&st, s->exec, 0);
+        /* NAME@VERSION: another version is another program */
+        put_str(&st, "package");
+        put_str(&st, s->package);
         put_str(&st, "env");
         put_strv(&st, s->env, 1);
         put_str(&st, "profile");

@@ -59,6 +59,7 @@ static void test_defaults_are_the_documented_ones(void **state)
         struct sv_config c;
         sv_config_defaults(&c);
         assert_string_equal(c.state_dir, "/var/lib/sliced");
+        assert_string_equal(c.store_dir, "/var/lib/sliced/store");
         assert_string_equal(c.runtime_dir, "/run/sliced");
         assert_string_equal(c.topology, "/etc/sliced/slices.d");
         assert_string_equal(c.api_socket, "/run/sliced/api.sock");
@@ -76,6 +77,7 @@ static void test_every_key_overrides_its_default(void **state)
         struct sv_config c;
         sv_config_defaults(&c);
         load_ok("state_dir: /srv/state\n"
+                "store_dir: /srv/packages\n"
                 "runtime_dir: /run/s2\n"
                 "topology: /etc/s2/topology.yaml\n"
                 "api_socket: /run/api/s2.sock\n"
@@ -87,6 +89,7 @@ static void test_every_key_overrides_its_default(void **state)
                 "route_wait: 250ms\n",
                 &c);
         assert_string_equal(c.state_dir, "/srv/state");
+        assert_string_equal(c.store_dir, "/srv/packages");
         assert_string_equal(c.runtime_dir, "/run/s2");
         assert_string_equal(c.topology, "/etc/s2/topology.yaml");
         assert_string_equal(c.api_socket, "/run/api/s2.sock");
@@ -130,6 +133,24 @@ static void test_api_socket_follows_runtime_dir_unless_set(void **state)
         assert_string_equal(c.api_socket, "/tmp/cli.sock");
 }
 
+static void test_store_dir_follows_state_dir_unless_set(void **state)
+{
+        struct sv_config c;
+        sv_config_defaults(&c);
+        load_ok("state_dir: /srv/state\n", &c);
+        assert_string_equal(c.store_dir, "/srv/state/store");
+
+        sv_config_defaults(&c);
+        load_ok("state_dir: /srv/state\nstore_dir: /srv/pkgs\n", &c);
+        assert_string_equal(c.store_dir, "/srv/pkgs");
+
+        /* set before loading (the command line): kept */
+        sv_config_defaults(&c);
+        snprintf(c.store_dir, sizeof c.store_dir, "/mnt/store");
+        load_ok("state_dir: /srv/state\n", &c);
+        assert_string_equal(c.store_dir, "/mnt/store");
+}
+
 static void test_shipped_config_states_the_real_defaults(void **state)
 {
         char path[PATH_MAX];
@@ -149,7 +170,7 @@ static void test_shipped_config_states_the_real_defaults(void **state)
                                          is_key ? line + 1 : line);
         }
         fclose(f);
-        assert_int_equal(keys, 10);
+        assert_int_equal(keys, 11);
         struct sv_config want, got;
         sv_config_defaults(&want);
         sv_config_defaults(&got);
@@ -170,6 +191,8 @@ static const struct {
         { "unknown key without a close match", "colour: red\n", "@:1:1: unknown key 'colour'" },
         { "relative path", "state_dir: var/lib\n",
           "@:1:12: state_dir: path 'var/lib' is not an absolute path" },
+        { "relative store", "store_dir: store\n",
+          "@:1:12: store_dir: path 'store' is not an absolute path" },
         { "dot-dot path", "runtime_dir: /run/../tmp\n",
           "@:1:14: runtime_dir: path '/run/../tmp' must not contain '..' components" },
         { "socket path too long",
@@ -261,6 +284,7 @@ int main(void)
                 cmocka_unit_test(test_every_key_overrides_its_default),
                 cmocka_unit_test(test_keys_not_in_the_file_keep_their_value),
                 cmocka_unit_test(test_api_socket_follows_runtime_dir_unless_set),
+                cmocka_unit_test(test_store_dir_follows_state_dir_unless_set),
                 cmocka_unit_test(test_shipped_config_states_the_real_defaults),
                 cmocka_unit_test(test_bad_keys_and_values_name_their_position),
                 cmocka_unit_test(test_partially_bad_file_changes_nothing),

@@ -214,7 +214,8 @@ static const struct bad_case bad_cases[] = {
           "    exec: []\n"
           "  - name: kv\n"
           "    exec: ['']\n",
-          MSGS("t.yaml:2:5: /web: missing 'exec' (a slice without child slices runs a command)",
+          MSGS("t.yaml:2:5: /web: missing 'exec' or 'package' (a slice without child slices runs a "
+               "command)",
                "t.yaml:5:11: /db: exec: must not be empty",
                "t.yaml:7:12: /kv: exec: the command must not be empty") },
         { "test_mount_paths_must_be_absolute_and_plain", "t.yaml",
@@ -395,7 +396,8 @@ static const struct bad_case bad_cases[] = {
                "t.yaml:5:14: /web: routes.kv: no sibling or child slice named 'nope'",
                "t.yaml:6:19: /web: stop_timeout: 'soon' is not a duration (expected e.g. 100ms, 5s, "
                "2m, 1h)",
-               "t.yaml:7:5: /web: missing 'exec' (a slice without child slices runs a command)",
+               "t.yaml:7:5: /web: missing 'exec' or 'package' (a slice without child slices runs a "
+               "command)",
                "t.yaml:7:5: /web: duplicate slice name 'web' (first defined at t.yaml:2:5)",
                "t.yaml:8:5: /web: unknown key 'exce' (did you mean 'exec'?)") },
         { "test_json_semantic_errors_name_line_and_column", "t.json",
@@ -485,8 +487,44 @@ static const struct bad_case bad_cases[] = {
           "    slices:\n"
           "      - name: web\n"
           "        exec: [/bin/web]\n",
-          MSGS("t.yaml:3:15: /grp: provides: a slice without 'exec' cannot provide services",
-               "t.yaml:4:13: /grp: health: a slice without 'exec' has nothing to check") },
+          MSGS("t.yaml:3:15: /grp: provides: a slice without 'exec' or 'package' cannot provide "
+               "services",
+               "t.yaml:4:13: /grp: health: a slice without 'exec' or 'package' has nothing to "
+               "check") },
+        { "test_package_names_an_exact_version", "t.yaml",
+          "slices:\n"
+          "  - name: web\n"
+          "    package: hello\n"
+          "  - name: db\n"
+          "    package: -db@1.0\n"
+          "  - name: kv\n"
+          "    package: kv@1/2\n"
+          "  - name: log\n"
+          "    package: [log@1.0]\n"
+          "  - name: fs\n"
+          "    package: fs@\n",
+          MSGS("t.yaml:3:14: /web: package: 'hello' names no version (write NAME@VERSION, e.g. "
+               "hello@1.0)",
+               "t.yaml:5:14: /db: package: -db@1.0: `-db` is not a package name (letters, digits, "
+               "`-_.+`, starting with a letter or digit, at most 127)",
+               "t.yaml:7:14: /kv: package: kv@1/2: `1/2` is not a version (letters, digits, "
+               "`-_.+~:`, starting with a letter or digit, at most 63)",
+               "t.yaml:9:14: /log: package: expected a string, got a list",
+               "t.yaml:11:14: /fs: package: fs@: `` is not a version (letters, digits, `-_.+~:`, "
+               "starting with a letter or digit, at most 63)") },
+        { "test_grants_cannot_be_mounted_over_or_inside_the_package", "t.yaml",
+          "slices:\n"
+          "  - name: web\n"
+          "    package: hello@1.0\n"
+          "    mounts:\n"
+          "      - /srv/www:/www\n"
+          "      - /srv/data:/pkg/data\n"
+          "      - {src: /srv/pkg, dest: /pkg}\n"
+          "      - /srv/pkg2:/pkg2\n",
+          MSGS("t.yaml:6:9: /web: mounts: '/pkg/data' is inside /pkg, where package hello@1.0 is "
+               "mounted",
+               "t.yaml:7:9: /web: mounts: '/pkg' is inside /pkg, where package hello@1.0 is "
+               "mounted") },
         { "test_provides_lists_each_service_once", "t.yaml",
           "slices:\n"
           "  - name: db\n"
@@ -752,6 +790,7 @@ static void test_minimal_slice_gets_the_documented_defaults(void **state)
         assert_int_equal(s->res.files, 0);
         assert_int_equal(s->res.cpu_weight, 0);
         assert_null(s->res.cores);
+        assert_null(s->package);
         assert_int_equal(s->n_mounts, 0);
         assert_int_equal(s->net, SV_NET_NONE);
         assert_null(s->provides);
@@ -1007,6 +1046,7 @@ static void test_digest_changes_with_every_field(void **state)
                 { "    slices:", "    restart: always\n    slices:" },
                 { "    slices:", "    health: {heartbeat: 1s}\n    slices:" },
                 { "    slices:", "    stop_timeout: 11s\n    slices:" },
+                { "    slices:", "    package: db@1.0\n    slices:" },
         };
         unsigned char a[32], b[32];
         digest_of(digest_base, "/db", a);
@@ -1022,6 +1062,44 @@ static void test_digest_changes_with_every_field(void **state)
                                     edits[i].to);
                 assert_memory_not_equal(a, b, 32);
         }
+}
+
+static void test_package_version_is_in_the_digest(void **state)
+{
+        unsigned char a[32], b[32], c[32];
+        digest_of("slices: [{name: web, package: hello@1.0}]\n", "/web", a);
+        digest_of("slices: [{name: web, package: hello@1.1}]\n", "/web", b);
+        digest_of("slices: [{name: web, package: hello@1.0, exec: [/pkg/bin/hello]}]\n", "/web",
+                  c);
+        assert_memory_not_equal(a, b, 32); /* another version restarts the slice */
+        assert_memory_not_equal(a, c, 32); /* so does another command */
+        digest_of("{\"slices\": [{\"package\": \"hello@1.0\", \"name\": \"web\"}]}\n", "/web", b);
+        assert_memory_equal(a, b, 32);
+}
+
+static void test_package_alone_runs_the_template_command(void **state)
+{
+        struct sv_topology *t = load_ok("t.yaml",
+                                        "slices:\n"
+                                        "  - name: web\n"
+                                        "    package: hello@1.0+deb1~rc:2\n"
+                                        "  - name: app\n"
+                                        "    package: app@2\n"
+                                        "    provides: [http]\n"
+                                        "    health: {heartbeat: 1s}\n"
+                                        "    slices: [{name: db, exec: [/bin/db]}]\n"
+                                        "  - name: grp\n"
+                                        "    slices: [{name: x, exec: [/bin/x], mounts: [/srv:/pkg]}]\n");
+        struct sv_slice_spec *web = find(t, "/web");
+        assert_string_equal(web->package, "hello@1.0+deb1~rc:2");
+        assert_null(web->exec); /* the package's slice template supplies it */
+        assert_true(sv_slice_runs(web));
+        struct sv_slice_spec *app = find(t, "/app");
+        assert_true(sv_slice_runs(app)); /* a package with children is not a pure group */
+        assert_string_equal(app->provides[0], "http");
+        assert_false(sv_slice_runs(find(t, "/grp")));
+        assert_null(find(t, "/grp/x")->package); /* /pkg is free without a package */
+        sv_topology_free(t);
 }
 
 /* ---- directories ---- */
@@ -1143,6 +1221,8 @@ int main(void)
                 cmocka_unit_test(test_digest_survives_reformatting_and_defaults_written_out),
                 cmocka_unit_test(test_digest_ignores_siblings_and_children),
                 cmocka_unit_test(test_digest_changes_with_every_field),
+                cmocka_unit_test(test_package_version_is_in_the_digest),
+                cmocka_unit_test(test_package_alone_runs_the_template_command),
                 cmocka_unit_test(test_directory_contributes_top_level_slices_from_each_file),
                 cmocka_unit_test(test_directory_duplicate_names_name_both_files),
                 cmocka_unit_test(test_missing_path_fails_with_errno),
