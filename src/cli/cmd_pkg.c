@@ -135,7 +135,7 @@ struct pkg_cmd {
         const char *usage;
         unsigned opts; /* bits of 1 << (OPT_x - OPT_STORE) */
         int min_args, max_args;
-        int (*print)(const struct cli_ctx *ctx, json_t *answer);
+        int (*print)(const struct pkg_args *args, json_t *answer);
         /* the exit status an answer means (NULL: 0) */
         int (*verdict)(json_t *answer);
 };
@@ -166,9 +166,9 @@ static int on_pkg_opt(void *state, int c, const char *arg)
 
 /* ---- printing the answers ---- */
 
-static int print_change(const struct cli_ctx *ctx, json_t *a)
+static int print_change(const struct pkg_args *args, json_t *a)
 {
-        (void)ctx;
+        (void)args;
         long long gen = 0, prev = 0;
         cli_json_int(a, "generation", &gen);
         cli_json_int(a, "previous", &prev);
@@ -185,9 +185,9 @@ static void archives_cell(json_t *p, char *buf, size_t len)
         snprintf(buf, len, "%zu", json_is_array(arch) ? json_array_size(arch) : 0);
 }
 
-static int print_list(const struct cli_ctx *ctx, json_t *a)
+static int print_list(const struct pkg_args *args, json_t *a)
 {
-        int gens = ctx->cmd && !strcmp(ctx->cmd, "pkg list --generations");
+        int gens = args->generations;
         struct cli_table t;
         size_t i;
         json_t *e;
@@ -232,9 +232,9 @@ static int print_list(const struct cli_ctx *ctx, json_t *a)
         return CLI_EXIT_OK;
 }
 
-static int print_gc(const struct cli_ctx *ctx, json_t *a)
+static int print_gc(const struct pkg_args *args, json_t *a)
 {
-        (void)ctx;
+        (void)args;
         long long g = 0, p = 0, ar = 0, l = 0, b = 0;
         cli_json_int(a, "generations_removed", &g);
         cli_json_int(a, "packages_removed", &p);
@@ -269,9 +269,9 @@ static int audit_verdict(json_t *a)
         return CLI_EXIT_OK;
 }
 
-static int print_verify(const struct cli_ctx *ctx, json_t *a)
+static int print_verify(const struct pkg_args *args, json_t *a)
 {
-        (void)ctx;
+        (void)args;
         long long ar = 0, tr = 0, pk = 0, ge = 0;
         cli_json_int(a, "archives_checked", &ar);
         cli_json_int(a, "trees_checked", &tr);
@@ -291,9 +291,9 @@ static int print_verify(const struct cli_ctx *ctx, json_t *a)
         return n ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
-static int print_audit(const struct cli_ctx *ctx, json_t *a)
+static int print_audit(const struct pkg_args *args, json_t *a)
 {
-        (void)ctx;
+        (void)args;
         size_t i, k, found = 0;
         json_t *s, *x;
         json_t *slices = json_object_get(a, "slices");
@@ -513,7 +513,5 @@ int cli_pkg_store(struct cli_ctx *ctx, const char *sub, int argc, char **argv)
                 /* the exit status still tells what the answer means */
                 return c->verdict ? c->verdict(answer) : CLI_EXIT_OK;
         }
-        if (a.generations)
-                ctx->cmd = "pkg list --generations";
-        return c->print(ctx, answer);
+        return c->print(&a, answer);
 }

@@ -3,6 +3,7 @@
  * nothing about the build machine (owners, times, xattrs, ACLs, readdir
  * order, hardlink pairs) reaches the archive bytes. */
 #include "store/build.h"
+#include "store/tuf.h"
 
 #include <archive.h>
 #include <archive_entry.h>
@@ -435,26 +436,19 @@ static int st_check_as_manifest(json_t *pkg, size_t n_archives, struct sl_error 
         return -1;
 }
 
-/* {"signed": base64(manifest), "signatures": []}: `slicectl pkg sign` adds
- * signatures to it later without touching the signed bytes. */
+/* An envelope with no signatures yet: `slicectl pkg sign` adds them later
+ * without touching the signed bytes. */
 static int st_write_envelope(const char *path, const char *manifest, size_t len,
                              struct sl_error *err)
 {
-        _cleanup_free_ char *b64 = st_base64_encode((const uint8_t *)manifest, len);
-        if (!b64)
-                return sl_error_set(err, ENOMEM, "envelope");
-        _cleanup_json_ json_t *env = json_pack("{s:s, s:[]}", "signed", b64, "signatures");
-        _cleanup_free_ char *s = env ? json_dumps(env, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        if (!s)
-                return sl_error_set(err, ENOMEM, "envelope");
-        size_t n = strlen(s);
-        _cleanup_free_ char *line = malloc(n + 2);
-        if (!line)
-                return sl_error_set(err, ENOMEM, "envelope");
-        memcpy(line, s, n);
-        line[n] = '\n';
-        line[n + 1] = 0;
-        return st_write_atomic(path, line, n + 1, 0644, err);
+        struct st_envelope env = {0};
+        if (st_buf_set(&env.signed_bytes, manifest, len, err) < 0)
+                return -1;
+        _cleanup_free_ char *text = st_envelope_encode(&env, err);
+        st_envelope_free(&env);
+        if (!text)
+                return -1;
+        return st_write_atomic(path, text, strlen(text), 0644, err);
 }
 
 /* OUT and OUT/archives, created when missing. */

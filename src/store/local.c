@@ -14,6 +14,7 @@
 
 #include "lib/cleanup.h"
 #include "store/local_priv.h"
+#include "store/tuf.h"
 
 /* Directories every store has; created by the first writer. */
 static const char *const st_layout[] = {ST_DIR_ARCHIVES,    ST_DIR_TREES, ST_DIR_PACKAGES,
@@ -237,28 +238,18 @@ const char *st_store_dir(const struct st_store *s)
 
 /* ---- manifests inside stored envelopes ---- */
 
-/* The envelope was verified before it reached the store: all we need back
- * is the signed document. st_envelope_parse (tuf.h) does the full check. */
-static int st_envelope_signed(const void *env, size_t len, struct st_buf *out, struct sl_error *err)
-{
-        _cleanup_json_ json_t *root = st_json_parse(env, len, "envelope", err);
-        if (!root)
-                return -1;
-        json_t *sig = json_is_object(root) ? json_object_get(root, "signed") : NULL;
-        if (!json_is_string(sig))
-                return sl_error_set(err, 0, "envelope: signed: missing or not a string");
-        return st_base64_decode(json_string_value(sig), json_string_length(sig), out,
-                                "envelope: signed", err);
-}
-
 int st_local_manifest_from_envelope(const void *env, size_t len, struct st_manifest *m,
                                     struct sl_error *err)
 {
         memset(m, 0, sizeof *m);
-        _cleanup_buf_ struct st_buf doc = {0};
-        if (st_envelope_signed(env, len, &doc, err) < 0)
+        /* Verified before it reached the store: only the signed document is
+         * needed back, through the one envelope parser. */
+        struct st_envelope e = {0};
+        if (st_envelope_parse(env, len, &e, err) < 0)
                 return -1;
-        return st_manifest_parse(doc.data, doc.len, m, err);
+        int rc = st_manifest_parse(e.signed_bytes.data, e.signed_bytes.len, m, err);
+        st_envelope_free(&e);
+        return rc;
 }
 
 int st_local_manifest(struct st_store *s, const char *pkg_hash, struct st_manifest *m,
